@@ -1,0 +1,219 @@
+#include "actors/lease_actor.hpp"
+
+#include "core/time_format.hpp"
+
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include <algorithm>
+
+namespace secrethub {
+
+namespace {
+
+using self_ptr = lease_actor::stateful_pointer<lease_actor_state>;
+
+void report(self_ptr self, lease_event_kind kind, double latency_ms = 0) {
+  self->send(self->state.registry, event_atom::value, lease_event{kind, latency_ms});
+}
+
+/// Delay until `t` on the wall clock, never negative.
+caf::timespan delay_until(self_ptr self, time_point t) {
+  auto d = t - self->state.rt->wall->now();
+  if (d < wall_clock::duration::zero()) {
+    d = wall_clock::duration::zero();
+  }
+  return std::chrono::duration_cast<caf::timespan>(d);
+}
+
+/// Makes sure an expiry timer fires no later than the lease's expiry. An
+/// already pending timer that is due earlier is kept: it re-arms on firing.
+void arm_expiry(self_ptr self) {
+  auto& st = self->state;
+  if (st.expiry_pending && st.expiry_due <= st.rec->terms.expires_at) {
+    return;
+  }
+  st.expiry_pending = true;
+  st.expiry_due = st.rec->terms.expires_at;
+  auto generation = ++st.expiry_generation;
+  self->delayed_send(self, delay_until(self, st.expiry_due), expire_atom::value,
+                     generation);
+}
+
+void finish_revocation_waiters(self_ptr self) {
+  auto view = make_view(*self->state.rec, self->state.rt->wall->now());
+  for (auto& rp : self->state.revoke_waiters) {
+    rp.deliver(view);
+  }
+  self->state.revoke_waiters.clear();
+}
+
+void fail_revocation_waiters(self_ptr self, const caf::error& err) {
+  for (auto& rp : self->state.revoke_waiters) {
+    rp.deliver(err);
+  }
+  self->state.revoke_waiters.clear();
+}
+
+void start_revocation(self_ptr self) {
+  auto& st = self->state;
+  auto& rec = *st.rec;
+  if (st.revoke_in_flight || rec.state == lease_state::revoked) {
+    return;
+  }
+  st.revoke_in_flight = true;
+  if (rec.state == lease_state::active) {
+    rec.state = lease_state::revoking;
+  }
+  ++rec.revoke_attempts;
+  engines::revoke_user_request req{rec.username, rec.statements->revocation};
+  self->request(st.role, caf::infinite, db_revoke_atom::value, std::move(req))
+    .then(
+      [self](const engines::revoke_user_response& resp) {
+        auto& st = self->state;
+        auto& rec = *st.rec;
+        st.revoke_in_flight = false;
+        rec.state = lease_state::revoked;
+        rec.revoked_with_fallback = resp.used_fallback;
+        rec.last_error.clear();
+        if (rec.counted_failing) {
+          rec.counted_failing = false;
+          report(self, lease_event_kind::failing_ended);
+        }
+        report(self, rec.expiring ? lease_event_kind::expired_revoked
+                                  : lease_event_kind::revoked);
+        finish_revocation_waiters(self);
+        self->quit();
+      },
+      [self](caf::error& err) {
+        auto& st = self->state;
+        auto& rec = *st.rec;
+        st.revoke_in_flight = false;
+        auto e = from_caf_error(err);
+        rec.state = lease_state::revoke_failed;
+        rec.last_error = e.message.empty() ? std::string{to_string(e.code)} : e.message;
+        report(self, lease_event_kind::revocation_failed);
+        if (!rec.counted_failing) {
+          rec.counted_failing = true;
+          report(self, lease_event_kind::failing_started);
+        }
+        fail_revocation_waiters(
+          self, make_caf_error(errc::revoke_failed,
+                               "revocation failed (will retry): " + rec.last_error));
+        // Back off and try again, forever: a user must not outlive its lease.
+        if (st.next_backoff.count() == 0) {
+          st.next_backoff = st.rt->revoke_retry_initial;
+        }
+        auto delay = st.next_backoff;
+        st.next_backoff = std::min(st.next_backoff * 2, st.rt->revoke_retry_max);
+        auto generation = ++st.retry_generation;
+        self->delayed_send(self, delay, retry_atom::value, generation);
+      });
+}
+
+}  // namespace
+
+lease_actor::behavior_type lease_fn(self_ptr self, lease_record_ptr rec, runtime_ptr rt,
+                                    role_actor role, registry_actor registry) {
+  auto& st = self->state;
+  st.rec = std::move(rec);
+  st.rt = std::move(rt);
+  st.role = std::move(role);
+  st.registry = std::move(registry);
+  switch (st.rec->state) {
+    case lease_state::active:
+      arm_expiry(self);
+      break;
+    case lease_state::revoking:
+    case lease_state::revoke_failed:
+      start_revocation(self);
+      break;
+    case lease_state::revoked:
+      self->quit();
+      break;
+  }
+  return {
+    [self](lookup_atom) -> lease_view {
+      return make_view(*self->state.rec, self->state.rt->wall->now());
+    },
+    [self](renew_atom, int64_t increment) -> caf::typed_response_promise<renewal_result> {
+      auto& st = self->state;
+      auto rp = self->make_response_promise<renewal_result>();
+      auto started = std::chrono::steady_clock::now();
+      auto terms = st.rt->rules.renew(st.rec->terms, st.rec->state, increment,
+                                      st.rec->limits);
+      if (!terms) {
+        report(self, lease_event_kind::renewal_failed);
+        rp.deliver(to_caf_error(terms.error()));
+        return rp;
+      }
+      engines::renew_user_request req{st.rec->username,
+                                      database_expiration(terms->expires_at),
+                                      st.rec->statements->renewal};
+      self->request(st.role, caf::infinite, db_renew_atom::value, std::move(req))
+        .then(
+          [self, rp, started, t = *terms](const engines::renew_user_response&) mutable {
+            auto& st = self->state;
+            auto& rec = *st.rec;
+            if (rec.state != lease_state::active) {
+              report(self, lease_event_kind::renewal_failed);
+              rp.deliver(make_caf_error(errc::lease_not_renewable,
+                                        "the lease was revoked during renewal"));
+              return;
+            }
+            rec.terms.expires_at = t.expires_at;
+            rec.terms.renewable = t.renewable;
+            arm_expiry(self);
+            auto elapsed = std::chrono::steady_clock::now() - started;
+            report(self, lease_event_kind::renewed,
+                   std::chrono::duration<double, std::milli>(elapsed).count());
+            auto now = st.rt->wall->now();
+            renewal_result out;
+            out.lease_id = rec.lease_id;
+            out.expires_at = rec.terms.expires_at;
+            out.lease_duration = st.rt->rules.seconds_until(rec.terms.expires_at);
+            out.renewable = rec.terms.renewable && rec.terms.expires_at > now;
+            out.capped = t.capped;
+            rp.deliver(std::move(out));
+          },
+          [self, rp](caf::error& err) mutable {
+            auto e = from_caf_error(err);
+            self->state.rec->last_error = "renewal failed: " + e.message;
+            report(self, lease_event_kind::renewal_failed);
+            rp.deliver(std::move(err));
+          });
+      return rp;
+    },
+    [self](revoke_atom) -> caf::typed_response_promise<lease_view> {
+      auto rp = self->make_response_promise<lease_view>();
+      self->state.revoke_waiters.push_back(rp);
+      start_revocation(self);
+      return rp;
+    },
+    [self](expire_atom, uint64_t generation) {
+      auto& st = self->state;
+      if (generation != st.expiry_generation) {
+        return;  // superseded by a later timer
+      }
+      st.expiry_pending = false;
+      if (st.rec->state != lease_state::active) {
+        return;
+      }
+      if (st.rt->wall->now() < st.rec->terms.expires_at) {
+        arm_expiry(self);  // renewed meanwhile: wait for the remainder
+        return;
+      }
+      st.rec->expiring = true;
+      start_revocation(self);
+    },
+    [self](retry_atom, uint64_t generation) {
+      if (generation != self->state.retry_generation) {
+        return;
+      }
+      start_revocation(self);
+    },
+  };
+}
+
+}  // namespace secrethub

@@ -1,0 +1,69 @@
+#include "actors/pool.hpp"
+
+#include <caf/local_actor.hpp>
+#include <caf/spawn_options.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+namespace secrethub {
+
+namespace {
+
+template <class T>
+caf::result<T> to_result(expected<T>&& x) {
+  if (!x) {
+    return to_caf_error(x.error());
+  }
+  return std::move(*x);
+}
+
+}  // namespace
+
+db_worker_actor::behavior_type db_worker(
+    db_worker_actor::stateful_pointer<db_worker_state> self, runtime_ptr rt,
+    role_config role) {
+  self->state.engine = rt->engines->make(role);
+  auto missing = [self]() -> caf::error {
+    return make_caf_error(errc::internal, "no engine of this type");
+  };
+  return {
+    [self, missing](db_create_atom, const engines::create_user_request& req)
+      -> caf::result<engines::create_user_response> {
+      if (!self->state.engine) {
+        return missing();
+      }
+      return to_result(self->state.engine->generate_credentials(req));
+    },
+    [self, missing](db_renew_atom, const engines::renew_user_request& req)
+      -> caf::result<engines::renew_user_response> {
+      if (!self->state.engine) {
+        return missing();
+      }
+      return to_result(self->state.engine->renew_lease(req));
+    },
+    [self, missing](db_revoke_atom, const engines::revoke_user_request& req)
+      -> caf::result<engines::revoke_user_response> {
+      if (!self->state.engine) {
+        return missing();
+      }
+      return to_result(self->state.engine->revoke_credentials(req));
+    },
+    [self, missing](db_test_atom, const engines::test_request& req)
+      -> caf::result<connection_test_report> {
+      if (!self->state.engine) {
+        return missing();
+      }
+      return to_result(self->state.engine->test_connection(req));
+    },
+  };
+}
+
+db_worker_actor spawn_db_worker(caf::local_actor* parent, const runtime_ptr& rt,
+                                const role_config& role) {
+  if (rt->detached_workers) {
+    return parent->spawn<caf::detached>(db_worker, rt, role);
+  }
+  return parent->spawn(db_worker, rt, role);
+}
+
+}  // namespace secrethub

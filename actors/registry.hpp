@@ -1,0 +1,65 @@
+#pragma once
+
+#include "actors/caf_types.hpp"
+#include "actors/runtime.hpp"
+
+#include <array>
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace secrethub {
+
+/// Renewal latencies of the most recent renewals, for percentiles.
+class latency_window {
+ public:
+  void add(double ms);
+  /// q in [0, 1]; 0 when empty.
+  double quantile(double q) const;
+
+ private:
+  static constexpr size_t capacity = 4096;
+  std::vector<double> samples_;
+  size_t next_ = 0;
+};
+
+/// Events per second over the last minute.
+class rate_window {
+ public:
+  void add(std::chrono::steady_clock::time_point t);
+  double per_second(std::chrono::steady_clock::time_point now) const;
+
+ private:
+  std::array<uint64_t, 60> counts_{};
+  std::array<int64_t, 60> seconds_{};
+};
+
+struct registered_role {
+  role_actor actor;
+  role_config config;
+  uint64_t active = 0;
+};
+
+struct registered_lease {
+  lease_actor actor;
+  std::string role;
+};
+
+struct registry_state {
+  runtime_ptr rt;
+  std::map<std::string, registered_role, std::less<>> roles;
+  /// Ordered by id: list pages with `after`.
+  std::map<std::string, registered_lease, std::less<>> leases;
+
+  lease_stats counters;
+  latency_window renewal_latency;
+  rate_window creations;
+
+  static inline const char* name = "secrethub.registry";
+};
+
+registry_actor::behavior_type registry_fn(
+    registry_actor::stateful_pointer<registry_state> self, runtime_ptr rt);
+
+}  // namespace secrethub

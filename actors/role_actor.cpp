@@ -1,0 +1,337 @@
+#include "actors/role_actor.hpp"
+
+#include "actors/lease_actor.hpp"
+#include "actors/pool.hpp"
+#include "core/credentials.hpp"
+#include "core/time_format.hpp"
+
+#include <caf/event_based_actor.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/system_messages.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include <algorithm>
+
+namespace secrethub {
+
+namespace {
+
+using self_ptr = role_actor::stateful_pointer<role_state>;
+
+// -- connection pool ----------------------------------------------------------
+
+void start_pool(self_ptr self) {
+  auto& st = self->state;
+  st.workers.clear();
+  st.idle.clear();
+  for (int i = 0; i < st.config.pool_size; ++i) {
+    auto w = spawn_db_worker(self, st.rt, st.config);
+    st.workers.push_back(w);
+    st.idle.push_back(w);
+  }
+}
+
+bool is_current_worker(self_ptr self, const db_worker_actor& w) {
+  const auto& ws = self->state.workers;
+  return std::find(ws.begin(), ws.end(), w) != ws.end();
+}
+
+/// A worker finished an operation: give it the next waiting one, park it, or
+/// retire it if it belongs to a replaced config.
+void release(self_ptr self, const db_worker_actor& w) {
+  auto& st = self->state;
+  if (!is_current_worker(self, w)) {
+    self->send_exit(w, caf::exit_reason::user_shutdown);
+    return;
+  }
+  if (!st.waiting.empty()) {
+    auto job = std::move(st.waiting.front());
+    st.waiting.pop_front();
+    job(w);
+    return;
+  }
+  st.idle.push_back(w);
+}
+
+/// Runs `Atom, req` on a pool worker now or when one frees up. Returns false
+/// (and runs nothing) when the queue is full.
+template <class Atom, class Request, class OnOk, class OnErr>
+bool submit(self_ptr self, Request req, OnOk on_ok, OnErr on_err) {
+  using response = typename caf::detail::tl_head<
+    typename caf::detail::get_callable_trait<OnOk>::arg_types>::type;
+  using response_type = std::decay_t<response>;
+  auto job = [self, req = std::move(req), on_ok = std::move(on_ok),
+              on_err = std::move(on_err)](const db_worker_actor& w) mutable {
+    self->request(w, caf::infinite, Atom::value, std::move(req))
+      .then(
+        [self, w, on_ok](response_type& resp) mutable {
+          on_ok(resp);
+          release(self, w);
+        },
+        [self, w, on_err](caf::error& err) mutable {
+          on_err(err);
+          release(self, w);
+        });
+  };
+  auto& st = self->state;
+  if (!st.idle.empty()) {
+    auto w = st.idle.back();
+    st.idle.pop_back();
+    job(w);
+    return true;
+  }
+  if (st.waiting.size() >= static_cast<size_t>(st.config.queue_limit)) {
+    return false;
+  }
+  st.waiting.emplace_back(std::move(job));
+  return true;
+}
+
+caf::error overloaded_error(self_ptr self) {
+  return make_caf_error(errc::overloaded,
+                        "role '" + self->state.config.name + "': " +
+                          std::to_string(self->state.waiting.size()) +
+                          " operations are waiting for a database connection; retry later");
+}
+
+// -- leases -------------------------------------------------------------------
+
+lease_actor spawn_lease(self_ptr self, const lease_record_ptr& rec, bool restarted) {
+  auto& st = self->state;
+  auto handle = self->spawn<caf::monitored>(lease_fn, rec, st.rt,
+                                            caf::actor_cast<role_actor>(self),
+                                            st.registry);
+  st.leases[handle.address()] = supervised_lease{handle, rec};
+  self->send(st.registry, lease_up_atom::value, rec->lease_id, rec->role, handle,
+             restarted);
+  return handle;
+}
+
+void issue_attempt(self_ptr self, caf::typed_response_promise<issued_lease> rp,
+                   issue_request req, lease_terms terms, int attempts_left) {
+  auto& st = self->state;
+  auto now = st.rt->wall->now();
+  engines::create_user_request create;
+  create.username = make_username(st.config.name, now);
+  create.password = make_password(static_cast<size_t>(st.config.password_length));
+  create.expiration = database_expiration(terms.expires_at);
+  create.creation_statements = st.config.creation_statements;
+  auto username = create.username;
+  auto password = create.password;
+  auto on_ok = [self, rp, req, terms, username,
+                password](const engines::create_user_response& resp) mutable {
+    auto& st = self->state;
+    auto rec = std::make_shared<lease_record>();
+    rec->lease_id = make_lease_id();
+    rec->role = st.config.name;
+    rec->username = username;
+    rec->terms = terms;
+    rec->limits = ttl_limits{st.config.default_ttl, st.config.max_ttl};
+    rec->statements = st.statements;
+    rec->metadata = req.metadata.empty() ? "{}" : req.metadata;
+    spawn_lease(self, rec, false);
+    issued_lease out;
+    out.lease_id = rec->lease_id;
+    out.username = username;
+    out.password = std::move(password);
+    out.host = resp.host;
+    out.port = resp.port;
+    out.database = resp.database;
+    out.lease_duration = st.rt->rules.seconds_until(terms.expires_at);
+    out.renewable = terms.renewable;
+    out.expires_at = terms.expires_at;
+    rp.deliver(std::move(out));
+  };
+  auto on_err = [self, rp, req, terms, attempts_left](caf::error& err) mutable {
+    auto e = from_caf_error(err);
+    if (e.code == errc::already_exists && attempts_left > 1) {
+      issue_attempt(self, rp, std::move(req), terms, attempts_left - 1);
+      return;
+    }
+    rp.deliver(std::move(err));
+  };
+  if (!submit<db_create_atom>(self, std::move(create), std::move(on_ok),
+                              std::move(on_err))) {
+    rp.deliver(overloaded_error(self));
+  }
+}
+
+/// Asks every lease in `handles` to revoke, at most `window` at a time, and
+/// answers with the counts. Runs as its own short-lived actor so the role
+/// stays responsive.
+struct revoke_all_state {
+  std::vector<lease_actor> pending;
+  size_t next = 0;
+  size_t outstanding = 0;
+  revoke_role_result result;
+  caf::typed_response_promise<revoke_role_result> rp;
+  static inline const char* name = "secrethub.revoke_all";
+};
+
+using revoke_all_actor =
+  caf::typed_actor<caf::replies_to<revoke_all_atom>::with<revoke_role_result>>;
+
+void revoke_all_pump(revoke_all_actor::stateful_pointer<revoke_all_state> self) {
+  constexpr size_t window = 32;
+  auto& st = self->state;
+  while (st.outstanding < window && st.next < st.pending.size()) {
+    auto lease = st.pending[st.next++];
+    ++st.outstanding;
+    self->request(lease, caf::infinite, revoke_atom::value)
+      .then(
+        [self](const lease_view&) {
+          --self->state.outstanding;
+          ++self->state.result.revoked;
+          revoke_all_pump(self);
+        },
+        [self](caf::error& err) {
+          --self->state.outstanding;
+          auto e = from_caf_error(err);
+          // A lease that finished on its own meanwhile is revoked, not failed.
+          if (e.code == errc::shutting_down) {
+            ++self->state.result.revoked;
+          } else {
+            ++self->state.result.failed;
+          }
+          revoke_all_pump(self);
+        });
+  }
+  if (st.outstanding == 0 && st.next == st.pending.size()) {
+    st.rp.deliver(st.result);
+    self->quit();
+  }
+}
+
+revoke_all_actor::behavior_type revoke_all_fn(
+    revoke_all_actor::stateful_pointer<revoke_all_state> self,
+    std::vector<lease_actor> leases) {
+  self->state.pending = std::move(leases);
+  return {
+    [self](revoke_all_atom) -> caf::typed_response_promise<revoke_role_result> {
+      self->state.rp = self->make_response_promise<revoke_role_result>();
+      revoke_all_pump(self);
+      return self->state.rp;
+    },
+  };
+}
+
+std::shared_ptr<const lease_statements> statements_of(const role_config& c) {
+  return std::make_shared<const lease_statements>(
+    lease_statements{c.renewal_statements, c.revocation_statements});
+}
+
+}  // namespace
+
+role_actor::behavior_type role_fn(self_ptr self, role_config config, runtime_ptr rt,
+                                  registry_actor registry) {
+  auto& st = self->state;
+  st.rt = std::move(rt);
+  st.registry = std::move(registry);
+  st.config = std::move(config);
+  st.statements = statements_of(st.config);
+  start_pool(self);
+
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto& st = self->state;
+    auto i = st.leases.find(dm.source);
+    if (i == st.leases.end()) {
+      return;
+    }
+    auto rec = i->second.rec;
+    st.leases.erase(i);
+    bool finished = rec->state == lease_state::revoked;
+    if (finished || st.stopping || !dm.reason ||
+        dm.reason == caf::exit_reason::normal ||
+        dm.reason == caf::exit_reason::user_shutdown) {
+      if (finished || !st.stopping) {
+        self->send(st.registry, lease_down_atom::value, rec->lease_id, rec->role);
+      }
+      return;
+    }
+    // Died abnormally: restart it from its record.
+    spawn_lease(self, rec, true);
+  });
+
+  self->set_exit_handler([self](caf::exit_msg& em) {
+    auto& st = self->state;
+    st.stopping = true;
+    for (auto& kv : st.leases) {
+      self->send_exit(kv.second.handle, em.reason);
+    }
+    for (auto& w : st.workers) {
+      self->send_exit(w, em.reason);
+    }
+    // Operations still waiting: their callers see a broken promise.
+    self->quit(em.reason);
+  });
+
+  return {
+    [self](issue_atom, issue_request req) -> caf::typed_response_promise<issued_lease> {
+      auto& st = self->state;
+      auto rp = self->make_response_promise<issued_lease>();
+      auto terms = st.rt->rules.issue(
+        req.ttl, ttl_limits{st.config.default_ttl, st.config.max_ttl});
+      if (!terms) {
+        rp.deliver(to_caf_error(terms.error()));
+        return rp;
+      }
+      issue_attempt(self, rp, std::move(req), *terms, st.rt->username_attempts);
+      return rp;
+    },
+    [self](db_renew_atom, engines::renew_user_request req)
+      -> caf::typed_response_promise<engines::renew_user_response> {
+      auto rp = self->make_response_promise<engines::renew_user_response>();
+      auto ok = submit<db_renew_atom>(
+        self, std::move(req),
+        [rp](const engines::renew_user_response& resp) mutable { rp.deliver(resp); },
+        [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      if (!ok) {
+        rp.deliver(overloaded_error(self));
+      }
+      return rp;
+    },
+    [self](db_revoke_atom, engines::revoke_user_request req)
+      -> caf::typed_response_promise<engines::revoke_user_response> {
+      auto rp = self->make_response_promise<engines::revoke_user_response>();
+      auto ok = submit<db_revoke_atom>(
+        self, std::move(req),
+        [rp](const engines::revoke_user_response& resp) mutable { rp.deliver(resp); },
+        [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      if (!ok) {
+        rp.deliver(overloaded_error(self));
+      }
+      return rp;
+    },
+    [self](role_put_atom, role_config config) {
+      auto& st = self->state;
+      st.config = std::move(config);
+      st.statements = statements_of(st.config);
+      // Idle workers of the old config go now, busy ones when they finish.
+      for (auto& w : st.idle) {
+        self->send_exit(w, caf::exit_reason::user_shutdown);
+      }
+      start_pool(self);
+      // Operations that were waiting run on the new connections.
+      while (!st.waiting.empty() && !st.idle.empty()) {
+        auto w = st.idle.back();
+        st.idle.pop_back();
+        auto job = std::move(st.waiting.front());
+        st.waiting.pop_front();
+        job(w);
+      }
+    },
+    [self](revoke_all_atom) -> caf::delegated<revoke_role_result> {
+      std::vector<lease_actor> handles;
+      handles.reserve(self->state.leases.size());
+      for (auto& kv : self->state.leases) {
+        handles.push_back(kv.second.handle);
+      }
+      auto helper = self->spawn(revoke_all_fn, std::move(handles));
+      return self->delegate(helper, revoke_all_atom::value);
+    },
+    [self](count_atom) -> uint64_t { return self->state.leases.size(); },
+  };
+}
+
+}  // namespace secrethub

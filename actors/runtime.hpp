@@ -1,0 +1,34 @@
+#pragma once
+
+#include "core/clock.hpp"
+#include "core/lease_rules.hpp"
+#include "engines/engine.hpp"
+
+#include <chrono>
+#include <memory>
+
+namespace secrethub {
+
+/// What every actor of one service shares. Immutable after start.
+struct runtime {
+  runtime(std::shared_ptr<const clock> clk,
+          std::shared_ptr<const engines::engine_registry> engine_types)
+      : wall(clk), rules(std::move(clk)), engines(std::move(engine_types)) {}
+
+  std::shared_ptr<const clock> wall;
+  lease_rules rules;
+  std::shared_ptr<const engines::engine_registry> engines;
+  /// Database workers run as detached actors (own thread each) because the
+  /// engines block. Only deterministic actor tests, whose fake engines never
+  /// block, turn this off.
+  bool detached_workers = true;
+  /// Revocation retry backoff: doubles from initial up to max, forever.
+  std::chrono::milliseconds revoke_retry_initial{1000};
+  std::chrono::milliseconds revoke_retry_max{60000};
+  /// Attempts at a fresh username when the database says it exists.
+  int username_attempts = 3;
+};
+
+using runtime_ptr = std::shared_ptr<const runtime>;
+
+}  // namespace secrethub
