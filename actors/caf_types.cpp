@@ -30,7 +30,9 @@ error from_caf_error(const caf::error& e) {
       case caf::sec::request_timeout:
         return error{errc::timeout, "the operation did not finish in time"};
       case caf::sec::request_receiver_down:
-        return error{errc::shutting_down, "the component handling this request stopped"};
+        // A lease or role that finished between being looked up and being
+        // asked: from the caller's side it is gone.
+        return error{errc::not_found, "it no longer exists (revoked or deleted meanwhile)"};
       default:
         break;
     }

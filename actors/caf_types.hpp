@@ -34,6 +34,7 @@ enum class lease_event_kind : uint8_t {
   revocation_failed, ///< one failed attempt
   failing_started,   ///< entered revoke_failed
   failing_ended,     ///< left revoke_failed (revoked, or the lease died)
+  issue_failed,      ///< a role could not issue credentials
 };
 
 struct lease_event {

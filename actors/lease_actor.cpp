@@ -83,6 +83,9 @@ void start_revocation(self_ptr self) {
         }
         report(self, rec.expiring ? lease_event_kind::expired_revoked
                                   : lease_event_kind::revoked);
+        // Leave the registry's index before answering, so a caller never
+        // finds a revoked lease after being told it is revoked.
+        self->send(st.registry, lease_down_atom::value, rec.lease_id, rec.role);
         finish_revocation_waiters(self);
         self->quit();
       },

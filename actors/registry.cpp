@@ -226,6 +226,9 @@ void apply_event(registry_state& st, const lease_event& ev) {
     case lease_event_kind::failing_started:
       ++c.revoke_failing;
       break;
+    case lease_event_kind::issue_failed:
+      ++c.issue_failures_total;
+      break;
     case lease_event_kind::failing_ended:
       if (c.revoke_failing > 0) {
         --c.revoke_failing;

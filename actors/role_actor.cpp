@@ -108,6 +108,11 @@ lease_actor spawn_lease(self_ptr self, const lease_record_ptr& rec, bool restart
   return handle;
 }
 
+void report_issue_failure(self_ptr self) {
+  self->send(self->state.registry, event_atom::value,
+             lease_event{lease_event_kind::issue_failed, 0});
+}
+
 void issue_attempt(self_ptr self, caf::typed_response_promise<issued_lease> rp,
                    issue_request req, lease_terms terms, int attempts_left) {
   auto& st = self->state;
@@ -149,10 +154,12 @@ void issue_attempt(self_ptr self, caf::typed_response_promise<issued_lease> rp,
       issue_attempt(self, rp, std::move(req), terms, attempts_left - 1);
       return;
     }
+    report_issue_failure(self);
     rp.deliver(std::move(err));
   };
   if (!submit<db_create_atom>(self, std::move(create), std::move(on_ok),
                               std::move(on_err))) {
+    report_issue_failure(self);
     rp.deliver(overloaded_error(self));
   }
 }
@@ -189,7 +196,7 @@ void revoke_all_pump(revoke_all_actor::stateful_pointer<revoke_all_state> self) 
           --self->state.outstanding;
           auto e = from_caf_error(err);
           // A lease that finished on its own meanwhile is revoked, not failed.
-          if (e.code == errc::shutting_down) {
+          if (e.code == errc::not_found) {
             ++self->state.result.revoked;
           } else {
             ++self->state.result.failed;
@@ -240,13 +247,12 @@ role_actor::behavior_type role_fn(self_ptr self, role_config config, runtime_ptr
     }
     auto rec = i->second.rec;
     st.leases.erase(i);
-    bool finished = rec->state == lease_state::revoked;
-    if (finished || st.stopping || !dm.reason ||
-        dm.reason == caf::exit_reason::normal ||
+    if (rec->state == lease_state::revoked || st.stopping) {
+      return;  // a revoked lease has left the registry itself
+    }
+    if (!dm.reason || dm.reason == caf::exit_reason::normal ||
         dm.reason == caf::exit_reason::user_shutdown) {
-      if (finished || !st.stopping) {
-        self->send(st.registry, lease_down_atom::value, rec->lease_id, rec->role);
-      }
+      self->send(st.registry, lease_down_atom::value, rec->lease_id, rec->role);
       return;
     }
     // Died abnormally: restart it from its record.
@@ -273,6 +279,7 @@ role_actor::behavior_type role_fn(self_ptr self, role_config config, runtime_ptr
       auto terms = st.rt->rules.issue(
         req.ttl, ttl_limits{st.config.default_ttl, st.config.max_ttl});
       if (!terms) {
+        report_issue_failure(self);
         rp.deliver(to_caf_error(terms.error()));
         return rp;
       }

@@ -14,6 +14,7 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include <cctype>
 #include <mutex>
 #include <optional>
 
@@ -30,11 +31,16 @@ std::shared_ptr<const runtime> make_runtime(const service_options& opts) {
   return rt;
 }
 
-expected<void> check_lease_id(const std::string& id) {
+/// The lease id in the canonical lowercase form the registry indexes by.
+expected<std::string> canonical_lease_id(const std::string& id) {
   if (!is_lease_id(id)) {
     return error{errc::invalid_argument, "lease_id must be a UUID"};
   }
-  return {};
+  std::string out = id;
+  for (auto& c : out) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return out;
 }
 
 }  // namespace
@@ -139,17 +145,19 @@ expected<issued_lease> service::issue(const issue_request& request) {
 }
 
 expected<renewal_result> service::renew(const std::string& lease_id, int64_t increment) {
-  if (auto ok = check_lease_id(lease_id); !ok) {
-    return ok.error();
+  auto id = canonical_lease_id(lease_id);
+  if (!id) {
+    return id.error();
   }
-  return impl_->call<renewal_result>(renew_atom::value, lease_id, increment);
+  return impl_->call<renewal_result>(renew_atom::value, *id, increment);
 }
 
 expected<lease_view> service::revoke(const std::string& lease_id) {
-  if (auto ok = check_lease_id(lease_id); !ok) {
-    return ok.error();
+  auto id = canonical_lease_id(lease_id);
+  if (!id) {
+    return id.error();
   }
-  return impl_->call<lease_view>(revoke_atom::value, lease_id);
+  return impl_->call<lease_view>(revoke_atom::value, *id);
 }
 
 expected<revoke_role_result> service::revoke_role(const std::string& role) {
@@ -157,10 +165,11 @@ expected<revoke_role_result> service::revoke_role(const std::string& role) {
 }
 
 expected<lease_view> service::lookup(const std::string& lease_id) {
-  if (auto ok = check_lease_id(lease_id); !ok) {
-    return ok.error();
+  auto id = canonical_lease_id(lease_id);
+  if (!id) {
+    return id.error();
   }
-  return impl_->call<lease_view>(lookup_atom::value, lease_id);
+  return impl_->call<lease_view>(lookup_atom::value, *id);
 }
 
 expected<lease_page> service::list(const lease_filter& filter) {
