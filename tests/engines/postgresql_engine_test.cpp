@@ -1,0 +1,534 @@
+#define BOOST_TEST_MODULE postgresql_engine
+#include <boost/test/unit_test.hpp>
+
+// The PostgreSQL engine against the real throwaway server (scripts/test.sh),
+// called directly (no actors). The admin is `secrethub_admin`: CREATEROLE and
+// pg_signal_backend, not a superuser, as the guide's appendix sets it up.
+
+#include "core/credentials.hpp"
+#include "core/time_format.hpp"
+#include "engines/postgresql/pg_engine.hpp"
+#include "tests/support/pg_fixture.hpp"
+#include "tests/support/print.hpp"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace secrethub;
+using namespace secrethub::test;
+using namespace std::chrono_literals;
+namespace pg = secrethub::engines::postgresql;
+
+namespace {
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+/// Every user this suite creates starts with shub_pgeng_ (suites run in
+/// parallel on one cluster; the prefix keeps cleanup to our own users).
+constexpr const char* suite_prefix = "shub_pgeng_";
+
+struct issued {
+  std::string username;
+  std::string password;
+  std::string expiration;
+  time_point lease_expiry;
+};
+
+struct fixture {
+  fixture() { drop_users_with_prefix(suite_prefix); }
+  ~fixture() { drop_users_with_prefix(suite_prefix); }
+
+  /// Issues a user for `role` through `eng`; fails the test on error.
+  static issued issue(engines::engine& eng, const role_config& role,
+                      std::chrono::seconds ttl = 3600s) {
+    issued out;
+    out.lease_expiry = wall_clock::now() + ttl;
+    out.username = make_username(role.name, wall_clock::now());
+    out.password = make_password(32);
+    out.expiration = database_expiration(out.lease_expiry);
+    auto r = eng.generate_credentials(
+        {out.username, out.password, out.expiration, role.creation_statements});
+    BOOST_TEST_REQUIRE(r.has_value(), (r ? std::string{} : to_string(r.error())));
+    BOOST_TEST(r->host == role.host);
+    BOOST_TEST(r->port == role.port);
+    BOOST_TEST(r->database == role.database);
+    return out;
+  }
+
+  static engines::revoke_user_response revoke(engines::engine& eng, const role_config& role,
+                                              const std::string& username) {
+    auto r = eng.revoke_credentials({username, role.revocation_statements});
+    BOOST_TEST_REQUIRE(r.has_value(), (r ? std::string{} : to_string(r.error())));
+    return *r;
+  }
+};
+
+/// A TCP port on 127.0.0.1 with nothing listening (bound, then released).
+uint16_t unused_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  BOOST_TEST_REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  BOOST_TEST_REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  socklen_t len = sizeof addr;
+  BOOST_TEST_REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(postgresql_engine, fixture)
+
+BOOST_AUTO_TEST_CASE(group_member_logs_in_and_can_select_but_not_insert) {
+  auto role = group_role("pgeng_group");
+  auto eng = pg::make_engine(role);
+  BOOST_TEST(eng->type() == "postgresql");
+  auto user = issue(*eng, role);
+
+  auto login = try_login(user.username, user.password);
+  BOOST_TEST_REQUIRE(static_cast<bool>(login), login.error);
+  auto select = query_as(login.session, "SELECT count(*) FROM events");
+  BOOST_TEST(select.ok, select.error);
+  BOOST_TEST(select.value() == "3");
+  auto insert = query_as(login.session, "INSERT INTO events (kind) VALUES ('nope')");
+  BOOST_TEST(!insert.ok);
+  BOOST_TEST(insert.sqlstate == "42501");
+}
+
+BOOST_AUTO_TEST_CASE(database_stores_a_scram_verifier_not_the_clear_password) {
+  auto role = group_role("pgeng_scram");
+  auto eng = pg::make_engine(role);
+  auto user = issue(*eng, role);
+
+  const std::string stored = rolpassword(user.username);
+  BOOST_TEST(stored.rfind("SCRAM-SHA-256$4096:", 0) == 0, stored);
+  BOOST_TEST(!contains(stored, user.password));
+  BOOST_TEST(static_cast<bool>(try_login(user.username, user.password)));
+}
+
+BOOST_AUTO_TEST_CASE(scram_iteration_count_is_the_roles) {
+  auto role = group_role("pgeng_scram1");
+  role.scram_iterations = 1;
+  auto eng = pg::make_engine(role);
+  auto user = issue(*eng, role);
+  BOOST_TEST(rolpassword(user.username).rfind("SCRAM-SHA-256$1:", 0) == 0);
+  BOOST_TEST(static_cast<bool>(try_login(user.username, user.password)));
+}
+
+BOOST_AUTO_TEST_CASE(plain_password_format_also_logs_in) {
+  auto role = group_role("pgeng_plain");
+  role.password_format = "plain";
+  auto eng = pg::make_engine(role);
+  auto user = issue(*eng, role);
+
+  auto login = try_login(user.username, user.password);
+  BOOST_TEST(static_cast<bool>(login), login.error);
+  // The server hashed it itself (password_encryption = scram-sha-256).
+  BOOST_TEST(!contains(rolpassword(user.username), user.password));
+}
+
+BOOST_AUTO_TEST_CASE(valid_until_is_the_expiration_and_moves_on_renew) {
+  auto role = group_role("pgeng_renew");
+  auto eng = pg::make_engine(role);
+  auto user = issue(*eng, role, 600s);
+
+  // Lease expiry + 5 s buffer, rounded up to the second.
+  const int64_t expected = epoch_of(user.expiration);
+  const int64_t lease_end = to_unix_seconds(user.lease_expiry);
+  BOOST_TEST(expected >= lease_end + 5);
+  BOOST_TEST(expected <= lease_end + 6);
+  BOOST_TEST(valid_until_epoch(user.username).value_or(0) == expected);
+
+  const std::string later = database_expiration(user.lease_expiry + 3600s);
+  auto renewed = eng->renew_lease({user.username, later, role.renewal_statements});
+  BOOST_TEST_REQUIRE(renewed.has_value(), (renewed ? "" : to_string(renewed.error())));
+  BOOST_TEST(valid_until_epoch(user.username).value_or(0) == epoch_of(later));
+  BOOST_TEST(epoch_of(later) == expected + 3600);
+}
+
+BOOST_AUTO_TEST_CASE(renew_of_a_missing_user_is_not_found) {
+  auto role = group_role("pgeng_renew404");
+  auto eng = pg::make_engine(role);
+  auto r = eng->renew_lease(
+      {"shub_pgeng_renew404_nobody_1", database_expiration(wall_clock::now()), ""});
+  BOOST_TEST_REQUIRE(!r.has_value());
+  BOOST_TEST(r.error().code == errc::not_found);
+}
+
+BOOST_AUTO_TEST_CASE(revoke_drops_the_user_and_ends_its_open_session) {
+  auto role = group_role("pgeng_revoke");
+  auto eng = pg::make_engine(role);
+  auto user = issue(*eng, role);
+  auto login = try_login(user.username, user.password);
+  BOOST_TEST_REQUIRE(static_cast<bool>(login), login.error);
+  BOOST_TEST_REQUIRE(session_alive(login.session));
+
+  auto r = revoke(*eng, role, user.username);
+  BOOST_TEST(!r.already_gone);
+  BOOST_TEST(!r.used_fallback);
+  BOOST_TEST(!role_exists(user.username));
+  BOOST_TEST(!session_alive(login.session));
+  BOOST_TEST(!static_cast<bool>(try_login(user.username, user.password)));
+}
+
+BOOST_AUTO_TEST_CASE(revoke_ends_sessions_the_statements_left_running) {
+  // Custom revocation that only drops: DROP ROLE does not end live sessions,
+  // the engine's post-drop termination by oid does.
+  auto role =
+      admin_role("pgeng_dropsonly", group_creation, {}, R"(DROP ROLE IF EXISTS "{{username}}";)");
+  auto eng = pg::make_engine(role);
+  auto user = issue(*eng, role);
+  auto login = try_login(user.username, user.password);
+  BOOST_TEST_REQUIRE(static_cast<bool>(login), login.error);
+
+  auto r = revoke(*eng, role, user.username);
+  BOOST_TEST(!role_exists(user.username));
+  BOOST_TEST(r.sessions_terminated == 1);
+  BOOST_TEST(!session_alive(login.session));
+}
+
+BOOST_AUTO_TEST_CASE(revoke_of_an_already_dropped_user_succeeds_as_already_gone) {
+  auto role = group_role("pgeng_gone");
+  auto eng = pg::make_engine(role);
+  auto user = issue(*eng, role);
+  BOOST_TEST(!revoke(*eng, role, user.username).already_gone);
+
+  auto again = revoke(*eng, role, user.username);
+  BOOST_TEST(again.already_gone);
+  BOOST_TEST(!again.used_fallback);
+
+  auto never = revoke(*eng, role, "shub_pgeng_gone_neverexisted_1");
+  BOOST_TEST(never.already_gone);
+}
+
+BOOST_AUTO_TEST_CASE(guide_readonly_role_is_issued_and_revoked_through_the_fallback) {
+  auto role = guide_readonly_role("pgeng_guide");
+  auto eng = pg::make_engine(role);
+  auto user = issue(*eng, role);
+  auto login = try_login(user.username, user.password);
+  BOOST_TEST_REQUIRE(static_cast<bool>(login), login.error);
+  BOOST_TEST(query_as(login.session, "SELECT name FROM users").ok);
+
+  // The guide's `DROP USER IF EXISTS` fails on its own grants (2BP01).
+  auto r = revoke(*eng, role, user.username);
+  BOOST_TEST(r.used_fallback);
+  BOOST_TEST(!r.already_gone);
+  BOOST_TEST(!role_exists(user.username));
+  BOOST_TEST(!session_alive(login.session));
+}
+
+BOOST_AUTO_TEST_CASE(superuser_admin_revokes_with_defaults_and_fallback_too) {
+  for (const bool guide : {false, true}) {
+    auto role = guide ? guide_readonly_role("pgeng_super") : group_role("pgeng_super");
+    role.username = env().superuser;
+    role.password = env().superpass;
+    auto eng = pg::make_engine(role);
+    auto user = issue(*eng, role);
+    auto r = revoke(*eng, role, user.username);
+    BOOST_TEST(r.used_fallback == guide);
+    BOOST_TEST(!role_exists(user.username));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(admin_without_pg_signal_backend_still_ends_sessions_by_default) {
+  // A CREATEROLE admin outside pg_signal_backend: the default revocation
+  // grants it membership in the user first, which is what lets it terminate
+  // the user's sessions and REASSIGN/DROP OWNED on PostgreSQL 15.
+  const std::string admin = "pgeng_nosignal_admin";
+  const std::string admin_pass = make_password(32);
+  drop_users_with_prefix(admin);
+  auto made = exec("CREATE ROLE " + admin + " LOGIN CREATEROLE PASSWORD '" + admin_pass + "'");
+  BOOST_TEST_REQUIRE(made.ok, made.error);
+  BOOST_TEST_REQUIRE(
+      exec("GRANT CONNECT ON DATABASE analytics_db TO " + admin + " WITH GRANT OPTION").ok);
+
+  auto role = admin_role(
+      "pgeng_nosignal",
+      R"(CREATE ROLE "{{username}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';
+GRANT CONNECT ON DATABASE analytics_db TO "{{username}}";)");
+  role.username = admin;
+  role.password = admin_pass;
+  {
+    auto eng = pg::make_engine(role);
+    auto report = eng->test_connection({role.creation_statements, "", ""});
+    BOOST_TEST_REQUIRE(report.has_value());
+    BOOST_TEST(report->ok, report->failed_step << ": " << report->error);
+    BOOST_TEST_REQUIRE(report->warnings.size() == 1u);
+    BOOST_TEST(contains(report->warnings[0], "pg_signal_backend"));
+    BOOST_TEST(contains(report->warnings[0], "would survive"));
+
+    auto user = issue(*eng, role);
+    auto login = try_login(user.username, user.password);
+    BOOST_TEST_REQUIRE(static_cast<bool>(login), login.error);
+    auto r = revoke(*eng, role, user.username);
+    BOOST_TEST(!r.used_fallback);
+    BOOST_TEST(!role_exists(user.username));
+    BOOST_TEST(!session_alive(login.session));
+  }
+  drop_users_with_prefix(admin);
+  BOOST_TEST(!role_exists(admin));
+}
+
+BOOST_AUTO_TEST_CASE(test_connection_on_the_guide_role_fails_at_revocation_and_warns) {
+  auto role = guide_readonly_role("pgeng_testguide");
+  auto eng = pg::make_engine(role);
+  auto report = eng->test_connection(
+      {role.creation_statements, role.renewal_statements, role.revocation_statements});
+  BOOST_TEST_REQUIRE(report.has_value());
+  BOOST_TEST(!report->ok);
+  BOOST_TEST(report->failed_step == "revocation");
+  BOOST_TEST(report->failed_statement == R"(DROP USER IF EXISTS "{{username}}")");
+  BOOST_TEST(contains(report->error, "2BP01"), report->error);
+  BOOST_TEST(contains(report->error, "cannot be dropped because some objects depend on it"));
+  BOOST_TEST(contains(report->error, "fallback"));
+  BOOST_TEST_REQUIRE(report->warnings.size() == 1u);
+  BOOST_TEST(contains(report->warnings[0], "row is too big"));
+  BOOST_TEST(contains(report->warnings[0], "tuple concurrently updated"));
+  BOOST_TEST(contains(report->warnings[0], "IN ROLE"));
+  BOOST_TEST(count_users_with_prefix("shub_dryrun_") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(test_connection_on_the_group_role_passes_and_leaves_no_user) {
+  auto role = group_role("pgeng_testgroup");
+  auto eng = pg::make_engine(role);
+  auto report = eng->test_connection({role.creation_statements, "", ""});
+  BOOST_TEST_REQUIRE(report.has_value());
+  BOOST_TEST(report->ok, report->failed_step << ": " << report->error);
+  BOOST_TEST(report->failed_step.empty());
+  BOOST_TEST(report->warnings.empty());
+  BOOST_TEST(count_users_with_prefix("shub_dryrun_") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(test_connection_reports_the_failing_template_statement) {
+  auto role =
+      admin_role("pgeng_testbad", std::string{group_creation} +
+                                      "\nGRANT SELECT ON no_such_table TO \"{{username}}\";");
+  auto eng = pg::make_engine(role);
+  auto report = eng->test_connection({role.creation_statements, "", ""});
+  BOOST_TEST_REQUIRE(report.has_value());
+  BOOST_TEST(!report->ok);
+  BOOST_TEST(report->failed_step == "creation");
+  BOOST_TEST(report->failed_statement == R"(GRANT SELECT ON no_such_table TO "{{username}}")");
+  BOOST_TEST(contains(report->error, "42P01"), report->error);
+  BOOST_TEST(count_users_with_prefix("shub_dryrun_") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(test_connection_with_a_wrong_admin_password_fails_at_connect) {
+  auto role = group_role("pgeng_badpass");
+  role.password = "Wrong-Admin-Password-1234";
+  auto eng = pg::make_engine(role);
+  auto report = eng->test_connection({role.creation_statements, "", ""});
+  BOOST_TEST_REQUIRE(report.has_value());
+  BOOST_TEST(!report->ok);
+  BOOST_TEST(report->failed_step == "connect");
+  BOOST_TEST(contains(report->error, "password authentication failed"), report->error);
+  BOOST_TEST(!contains(report->error, role.password));
+}
+
+BOOST_AUTO_TEST_CASE(test_connection_without_createrole_fails_at_privileges) {
+  const std::string admin = "pgeng_nocreaterole";
+  const std::string admin_pass = make_password(32);
+  drop_users_with_prefix(admin);
+  BOOST_TEST_REQUIRE(exec("CREATE ROLE " + admin + " LOGIN PASSWORD '" + admin_pass + "'").ok);
+  {
+    auto role = group_role("pgeng_nocreate");
+    role.username = admin;
+    role.password = admin_pass;
+    auto eng = pg::make_engine(role);
+    auto report = eng->test_connection({role.creation_statements, "", ""});
+    BOOST_TEST_REQUIRE(report.has_value());
+    BOOST_TEST(!report->ok);
+    BOOST_TEST(report->failed_step == "privileges");
+    BOOST_TEST(contains(report->error, "CREATEROLE"), report->error);
+  }
+  drop_users_with_prefix(admin);
+}
+
+BOOST_AUTO_TEST_CASE(unreachable_database_fails_fast_as_unavailable_without_the_password) {
+  auto role = group_role("pgeng_unreach");
+  role.port = unused_port();
+  role.password = "Admin-Secret-Password-5678";
+  auto eng = pg::make_engine(role);
+  const std::string password = make_password(32);
+
+  const auto start = std::chrono::steady_clock::now();
+  auto r = eng->generate_credentials({make_username(role.name, wall_clock::now()), password,
+                                      database_expiration(wall_clock::now() + 60s),
+                                      role.creation_statements});
+  BOOST_TEST_REQUIRE(!r.has_value());
+  BOOST_TEST(r.error().code == errc::unavailable);
+  BOOST_TEST(!contains(r.error().message, role.password));
+  BOOST_TEST(!contains(r.error().message, password));
+  BOOST_TEST(contains(r.error().message, "Connection refused"), r.error().message);
+
+  // Inside the backoff window the next call does not even try.
+  auto again = eng->revoke_credentials({"shub_pgeng_unreach_x_1", ""});
+  BOOST_TEST_REQUIRE(!again.has_value());
+  BOOST_TEST(again.error().code == errc::unavailable);
+  BOOST_TEST(contains(again.error().message, "Connection refused"));
+  const auto elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::steady_clock::now() - start)
+                              .count();
+  BOOST_TEST(elapsed_ms < 2000);
+}
+
+BOOST_AUTO_TEST_CASE(engine_reconnects_after_its_session_is_terminated) {
+  auto role = group_role("pgeng_reconnect");
+  auto eng = pg::make_engine(role);
+  issue(*eng, role);
+  // Kill the engine's own connection behind its back.
+  auto killed = exec(
+      "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+      "WHERE usename = 'secrethub_admin' AND application_name = 'secrethub'");
+  BOOST_TEST_REQUIRE(killed.ok, killed.error);
+  std::this_thread::sleep_for(100ms);
+  auto user = issue(*eng, role);
+  BOOST_TEST(role_exists(user.username));
+}
+
+BOOST_AUTO_TEST_CASE(username_collision_is_already_exists) {
+  auto role = group_role("pgeng_collide");
+  auto eng = pg::make_engine(role);
+  auto user = issue(*eng, role);
+  auto r = eng->generate_credentials(
+      {user.username, make_password(32), user.expiration, role.creation_statements});
+  BOOST_TEST_REQUIRE(!r.has_value());
+  BOOST_TEST(r.error().code == errc::already_exists);
+}
+
+BOOST_AUTO_TEST_CASE(permanent_errors_are_database_errors) {
+  auto role = admin_role("pgeng_perm", std::string{group_creation} +
+                                           "\nGRANT SELECT ON no_such_table TO \"{{username}}\";");
+  auto eng = pg::make_engine(role);
+  const std::string username = make_username(role.name, wall_clock::now());
+  auto r = eng->generate_credentials({username, make_password(32),
+                                      database_expiration(wall_clock::now() + 60s),
+                                      role.creation_statements});
+  BOOST_TEST_REQUIRE(!r.has_value());
+  BOOST_TEST(r.error().code == errc::database_error);
+  BOOST_TEST(contains(r.error().message, "42P01"), r.error().message);
+  BOOST_TEST(contains(r.error().message, "statement 2"), r.error().message);
+  BOOST_TEST(!role_exists(username));  // one transaction: nothing half-created
+}
+
+BOOST_AUTO_TEST_CASE(a_set_that_leaves_a_transaction_open_is_rolled_back_and_reported) {
+  auto role = admin_role("pgeng_openbegin", std::string{"BEGIN;\n"} + group_creation);
+  auto eng = pg::make_engine(role);
+  const std::string username = make_username(role.name, wall_clock::now());
+  auto r = eng->generate_credentials({username, make_password(32),
+                                      database_expiration(wall_clock::now() + 60s),
+                                      role.creation_statements});
+  BOOST_TEST_REQUIRE(!r.has_value());
+  BOOST_TEST(r.error().code == errc::database_error);
+  BOOST_TEST(contains(r.error().message, "BEGIN"), r.error().message);
+  BOOST_TEST(!role_exists(username));
+  // The connection is clean for the next operation.
+  auto group = group_role("pgeng_openbegin");
+  auto user = issue(*eng, group);
+  BOOST_TEST(role_exists(user.username));
+}
+
+BOOST_AUTO_TEST_CASE(test_connection_rejects_statements_that_commit_and_leaves_no_user) {
+  auto role = admin_role("pgeng_testcommit", std::string{group_creation} + "\nCOMMIT;");
+  auto eng = pg::make_engine(role);
+  auto report = eng->test_connection({role.creation_statements, "", ""});
+  BOOST_TEST_REQUIRE(report.has_value());
+  BOOST_TEST(!report->ok);
+  BOOST_TEST(report->failed_step == "creation");
+  BOOST_TEST(report->failed_statement == "COMMIT");
+  BOOST_TEST(count_users_with_prefix("shub_dryrun_") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(error_messages_never_contain_the_password_or_verifier) {
+  // PostgreSQL quotes the offending value in its message: this statement
+  // makes it quote the verifier (scram) or the clear password (plain).
+  const std::string leaky = std::string{group_creation} + "\nSELECT '{{password}}'::int;";
+  for (const char* format : {"scram-sha-256", "plain"}) {
+    auto role = admin_role("pgeng_leak", leaky);
+    role.password_format = format;
+    auto eng = pg::make_engine(role);
+    const std::string password = make_password(32);
+    auto r = eng->generate_credentials({make_username(role.name, wall_clock::now()), password,
+                                        database_expiration(wall_clock::now() + 60s),
+                                        role.creation_statements});
+    BOOST_TEST_REQUIRE(!r.has_value());
+    BOOST_TEST(r.error().code == errc::database_error);
+    const std::string& msg = r.error().message;
+    BOOST_TEST(contains(msg, "22P02"), msg);
+    BOOST_TEST(!contains(msg, password), msg);
+    BOOST_TEST(!contains(msg, "SCRAM-SHA-256$"), msg);
+    BOOST_TEST(!contains(msg, password.substr(0, 8)), msg);
+    BOOST_TEST(!contains(msg, env().admin_password));
+    BOOST_TEST(contains(msg, "<redacted>"), msg);
+
+    auto report = eng->test_connection({leaky, "", ""});
+    BOOST_TEST_REQUIRE(report.has_value());
+    BOOST_TEST(report->failed_step == "creation");
+    BOOST_TEST(report->failed_statement == "SELECT '{{password}}'::int");
+    BOOST_TEST(!contains(report->error, "SCRAM-SHA-256$"), report->error);
+    BOOST_TEST(contains(report->error, "<redacted>"), report->error);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(concurrent_issue_and_revoke_on_the_guide_role_all_succeed) {
+  // Four workers, each with its own engine (as the pool runs them), on the
+  // guide's direct-grant role: GRANT … ON ALL TABLES and DROP OWNED collide
+  // ("tuple concurrently updated", XX000) and must be retried inside.
+  constexpr int workers = 4;
+  constexpr int per_worker = 12;
+  auto role = guide_readonly_role("pgeng_concurrent");
+  std::atomic<int> issued_ok{0};
+  std::atomic<int> revoked_ok{0};
+  std::vector<std::string> failures;
+  std::mutex failures_mutex;
+  std::vector<std::thread> threads;
+  for (int w = 0; w < workers; ++w) {
+    threads.emplace_back([&] {
+      auto eng = pg::make_engine(role);
+      for (int i = 0; i < per_worker; ++i) {
+        const std::string username = make_username(role.name, wall_clock::now());
+        auto g = eng->generate_credentials({username, make_password(32),
+                                            database_expiration(wall_clock::now() + 60s),
+                                            role.creation_statements});
+        if (!g) {
+          std::lock_guard lock{failures_mutex};
+          failures.push_back("generate: " + to_string(g.error()));
+          continue;
+        }
+        ++issued_ok;
+        auto r = eng->revoke_credentials({username, role.revocation_statements});
+        if (!r) {
+          std::lock_guard lock{failures_mutex};
+          failures.push_back("revoke: " + to_string(r.error()));
+          continue;
+        }
+        ++revoked_ok;
+      }
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  for (const auto& f : failures) {
+    BOOST_TEST_MESSAGE(f);
+  }
+  BOOST_TEST(failures.empty(), (failures.empty() ? "" : failures.front()));
+  BOOST_TEST(issued_ok.load() == workers * per_worker);
+  BOOST_TEST(revoked_ok.load() == workers * per_worker);
+  BOOST_TEST(count_users_with_prefix("shub_pgeng_concurrent_") == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
