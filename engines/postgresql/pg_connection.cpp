@@ -118,14 +118,19 @@ std::optional<std::string> pg_connection::open(const role_config& role) {
   close();
   const std::string port = std::to_string(role.port);
   const std::string timeout = std::to_string(role.connect_timeout > 0 ? role.connect_timeout : 5);
-  const std::array<const char*, 9> keys = {
+  // A worker must never hang for good: bound statements and lock waits, and
+  // let TCP notice a peer that vanished without closing the connection.
+  const std::array<const char*, 15> keys = {
       "host",     "port",    "dbname",          "user",
       "password", "sslmode", "connect_timeout", "application_name",
-      nullptr};
-  const std::array<const char*, 9> values = {
+      "options",  "keepalives", "keepalives_idle", "keepalives_interval",
+      "keepalives_count", "tcp_user_timeout", nullptr};
+  const std::array<const char*, 15> values = {
       role.host.c_str(),     port.c_str(),          role.database.c_str(),
       role.username.c_str(), role.password.c_str(), role.sslmode.c_str(),
-      timeout.c_str(),       "secrethub",           nullptr};
+      timeout.c_str(),       "secrethub",
+      "-c statement_timeout=60000 -c lock_timeout=30000",
+      "1", "10", "5", "3", "30000", nullptr};
   PGconn* c = PQconnectdbParams(keys.data(), values.data(), 0);
   if (c == nullptr) {
     return std::string{"out of memory creating a libpq connection"};
