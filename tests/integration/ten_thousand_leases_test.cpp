@@ -10,6 +10,7 @@
 #include "tests/support/print.hpp"
 
 #include <atomic>
+#include <mutex>
 #include <chrono>
 #include <cstdio>
 #include <random>
@@ -35,7 +36,8 @@ BOOST_AUTO_TEST_CASE(ten_thousand_leases_end_with_no_users_left_and_counters_add
   BOOST_TEST(written->warnings.empty());
 
   std::atomic<int> issued{0}, renewed{0}, revoked{0}, failures{0};
-  std::string sample_user, sample_password;
+  bool sample_logged_in = false;
+  std::string sample_login_error;
   std::mutex sample_mutex;
   auto started = std::chrono::steady_clock::now();
   std::vector<std::thread> workers;
@@ -51,9 +53,11 @@ BOOST_AUTO_TEST_CASE(ten_thousand_leases_end_with_no_users_left_and_counters_add
         }
         ++issued;
         if (i == 0) {
+          // Prove a credential by logging in while its lease is surely live.
+          auto login = t::try_login(lease->username, lease->password);
           std::lock_guard<std::mutex> g{sample_mutex};
-          sample_user = lease->username;
-          sample_password = lease->password;
+          sample_login_error = login ? "" : login.error;
+          sample_logged_in = static_cast<bool>(login);
         }
         if (i % 10 == 3) {
           if (svc.renew(lease->lease_id, 8)) {
@@ -80,10 +84,7 @@ BOOST_AUTO_TEST_CASE(ten_thousand_leases_end_with_no_users_left_and_counters_add
               issue_seconds, issued.load() / issue_seconds, renewed.load(), revoked.load());
   BOOST_TEST(failures.load() == 0);
   BOOST_TEST(issued.load() == total);
-  {
-    auto login = t::try_login(sample_user, sample_password);
-    BOOST_TEST(static_cast<bool>(login), login.error);
-  }
+  BOOST_TEST(sample_logged_in, sample_login_error);
 
   // Everything else expires on its own timer.
   auto deadline = std::chrono::steady_clock::now() + 180s;

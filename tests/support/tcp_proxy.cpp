@@ -93,6 +93,7 @@ void tcp_proxy::run() {
       char sink[64];
       (void) !::read(wake_pipe_[0], sink, sizeof sink);
     }
+    const size_t polled_pairs = pairs.size();  // accept() below may add more
     if (fds[0].revents & POLLIN) {
       int client = ::accept(listen_fd_, nullptr, nullptr);
       if (client >= 0) {
@@ -105,7 +106,7 @@ void tcp_proxy::run() {
       }
     }
     std::vector<size_t> dead;
-    for (size_t i = 0; i < pairs.size(); ++i) {
+    for (size_t i = 0; i < polled_pairs; ++i) {
       auto& a = fds[2 + 2 * i];
       auto& b = fds[3 + 2 * i];
       bool closed = false;
