@@ -9,8 +9,13 @@ namespace secrethub {
 
 namespace {
 
-template <class T>
-caf::result<T> to_result(expected<T>&& x) {
+/// Calls `fn` on the worker's engine and turns its expected<T> into a reply.
+template <class T, class Fn>
+caf::result<T> with_engine(db_worker_state& st, Fn fn) {
+  if (!st.engine) {
+    return make_caf_error(errc::internal, "no engine of this type");
+  }
+  expected<T> x = fn(*st.engine);
   if (!x) {
     return to_caf_error(x.error());
   }
@@ -23,37 +28,26 @@ db_worker_actor::behavior_type db_worker(
     db_worker_actor::stateful_pointer<db_worker_state> self, runtime_ptr rt,
     role_config role) {
   self->state.engine = rt->engines->make(role);
-  auto missing = [self]() -> caf::error {
-    return make_caf_error(errc::internal, "no engine of this type");
-  };
   return {
-    [self, missing](db_create_atom, const engines::create_user_request& req)
+    [self](db_create_atom, const engines::create_user_request& req)
       -> caf::result<engines::create_user_response> {
-      if (!self->state.engine) {
-        return missing();
-      }
-      return to_result(self->state.engine->generate_credentials(req));
+      return with_engine<engines::create_user_response>(
+        self->state, [&](engines::engine& e) { return e.generate_credentials(req); });
     },
-    [self, missing](db_renew_atom, const engines::renew_user_request& req)
+    [self](db_renew_atom, const engines::renew_user_request& req)
       -> caf::result<engines::renew_user_response> {
-      if (!self->state.engine) {
-        return missing();
-      }
-      return to_result(self->state.engine->renew_lease(req));
+      return with_engine<engines::renew_user_response>(
+        self->state, [&](engines::engine& e) { return e.renew_lease(req); });
     },
-    [self, missing](db_revoke_atom, const engines::revoke_user_request& req)
+    [self](db_revoke_atom, const engines::revoke_user_request& req)
       -> caf::result<engines::revoke_user_response> {
-      if (!self->state.engine) {
-        return missing();
-      }
-      return to_result(self->state.engine->revoke_credentials(req));
+      return with_engine<engines::revoke_user_response>(
+        self->state, [&](engines::engine& e) { return e.revoke_credentials(req); });
     },
-    [self, missing](db_test_atom, const engines::test_request& req)
+    [self](db_test_atom, const engines::test_request& req)
       -> caf::result<connection_test_report> {
-      if (!self->state.engine) {
-        return missing();
-      }
-      return to_result(self->state.engine->test_connection(req));
+      return with_engine<connection_test_report>(
+        self->state, [&](engines::engine& e) { return e.test_connection(req); });
     },
   };
 }

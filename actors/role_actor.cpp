@@ -95,6 +95,20 @@ caf::error overloaded_error(self_ptr self) {
                           " operations are waiting for a database connection; retry later");
 }
 
+/// Runs a lease's database operation on the pool and answers the lease with
+/// the worker's result, or `overloaded` when the queue is full.
+template <class Atom, class Response, class Request>
+caf::typed_response_promise<Response> relay_to_pool(self_ptr self, Request req) {
+  auto rp = self->make_response_promise<Response>();
+  auto queued = submit<Atom>(
+    self, std::move(req), [rp](const Response& resp) mutable { rp.deliver(resp); },
+    [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  if (!queued) {
+    rp.deliver(overloaded_error(self));
+  }
+  return rp;
+}
+
 // -- leases -------------------------------------------------------------------
 
 lease_actor spawn_lease(self_ptr self, const lease_record_ptr& rec, bool restarted) {
@@ -286,29 +300,11 @@ role_actor::behavior_type role_fn(self_ptr self, role_config config, runtime_ptr
       issue_attempt(self, rp, std::move(req), *terms, st.rt->username_attempts);
       return rp;
     },
-    [self](db_renew_atom, engines::renew_user_request req)
-      -> caf::typed_response_promise<engines::renew_user_response> {
-      auto rp = self->make_response_promise<engines::renew_user_response>();
-      auto ok = submit<db_renew_atom>(
-        self, std::move(req),
-        [rp](const engines::renew_user_response& resp) mutable { rp.deliver(resp); },
-        [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
-      if (!ok) {
-        rp.deliver(overloaded_error(self));
-      }
-      return rp;
+    [self](db_renew_atom, engines::renew_user_request req) {
+      return relay_to_pool<db_renew_atom, engines::renew_user_response>(self, std::move(req));
     },
-    [self](db_revoke_atom, engines::revoke_user_request req)
-      -> caf::typed_response_promise<engines::revoke_user_response> {
-      auto rp = self->make_response_promise<engines::revoke_user_response>();
-      auto ok = submit<db_revoke_atom>(
-        self, std::move(req),
-        [rp](const engines::revoke_user_response& resp) mutable { rp.deliver(resp); },
-        [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
-      if (!ok) {
-        rp.deliver(overloaded_error(self));
-      }
-      return rp;
+    [self](db_revoke_atom, engines::revoke_user_request req) {
+      return relay_to_pool<db_revoke_atom, engines::revoke_user_response>(self, std::move(req));
     },
     [self](role_put_atom, role_config config) {
       auto& st = self->state;
