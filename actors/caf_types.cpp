@@ -55,6 +55,7 @@ lease_view make_view(const lease_record& r, time_point now) {
   v.revoke_attempts = r.revoke_attempts;
   v.revoked_with_fallback = r.revoked_with_fallback;
   v.metadata = r.metadata;
+  v.owner = r.owner;
   return v;
 }
 

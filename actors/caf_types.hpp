@@ -110,12 +110,12 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, lease_view& x) {
   return f(caf::meta::type_name("lease_view"), x.lease_id, x.role, x.username,
            x.issued_at, x.expires_at, x.ttl, x.renewable, x.state, x.last_error,
-           x.revoke_attempts, x.revoked_with_fallback, x.metadata);
+           x.revoke_attempts, x.revoked_with_fallback, x.metadata, x.owner);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, issue_request& x) {
-  return f(caf::meta::type_name("issue_request"), x.role, x.ttl, x.metadata);
+  return f(caf::meta::type_name("issue_request"), x.role, x.ttl, x.metadata, x.owner);
 }
 
 template <class Inspector>
@@ -139,7 +139,7 @@ typename Inspector::result_type inspect(Inspector& f, revoke_role_result& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, lease_filter& x) {
-  return f(caf::meta::type_name("lease_filter"), x.role, x.after, x.limit);
+  return f(caf::meta::type_name("lease_filter"), x.role, x.owner, x.after, x.limit);
 }
 
 template <class Inspector>
@@ -258,7 +258,7 @@ using registry_actor = caf::typed_actor<
   caf::replies_to<lookup_atom, std::string>::with<lease_view>,
   caf::replies_to<list_atom, lease_filter>::with<lease_page>,
   caf::replies_to<stats_atom>::with<lease_stats>,
-  caf::reacts_to<lease_up_atom, std::string, std::string, lease_actor, bool>,
+  caf::reacts_to<lease_up_atom, std::string, std::string, std::string, lease_actor, bool>,
   caf::reacts_to<lease_down_atom, std::string, std::string>,
   caf::reacts_to<event_atom, lease_event>>;
 

@@ -28,6 +28,8 @@ struct lease_record {
   ttl_limits limits;
   std::shared_ptr<const lease_statements> statements;
   std::string metadata = "{}";
+  /// Accessor of the token that created the lease.
+  std::string owner;
   lease_state state = lease_state::active;
   std::string last_error;
   uint32_t revoke_attempts = 0;

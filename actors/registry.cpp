@@ -253,6 +253,12 @@ registry_actor::behavior_type registry_fn(self_ptr self, runtime_ptr rt) {
     [self](role_put_atom, role_config config)
       -> caf::typed_response_promise<role_write_result> {
       auto rp = self->make_response_promise<role_write_result>();
+      // An update that leaves the admin password out keeps the stored one:
+      // reads never return it, so editors cannot send it back.
+      if (auto existing = self->state.roles.find(config.name);
+          config.password.empty() && existing != self->state.roles.end()) {
+        config.password = existing->second.config.password;
+      }
       if (auto err = invalid_role(config, *self->state.rt)) {
         rp.deliver(std::move(err));
         return rp;
@@ -338,6 +344,12 @@ registry_actor::behavior_type registry_fn(self_ptr self, runtime_ptr rt) {
       if (config.name.empty()) {
         config.name = "connection-test";  // an unsaved role needs no name
       }
+      // Testing a saved role (or an edit of it) without its password uses
+      // the stored one.
+      if (auto existing = self->state.roles.find(config.name);
+          config.password.empty() && existing != self->state.roles.end()) {
+        config.password = existing->second.config.password;
+      }
       if (auto err = invalid_role(config, *self->state.rt)) {
         rp.deliver(std::move(err));
         return rp;
@@ -391,7 +403,8 @@ registry_actor::behavior_type registry_fn(self_ptr self, runtime_ptr rt) {
       std::string next_after;
       auto i = filter.after.empty() ? st.leases.begin() : st.leases.upper_bound(filter.after);
       for (; i != st.leases.end(); ++i) {
-        if (!filter.role.empty() && i->second.role != filter.role) {
+        if ((!filter.role.empty() && i->second.role != filter.role) ||
+            (!filter.owner.empty() && i->second.owner != filter.owner)) {
           continue;
         }
         if (page.size() == limit) {
@@ -419,9 +432,10 @@ registry_actor::behavior_type registry_fn(self_ptr self, runtime_ptr rt) {
       return out;
     },
     [self](lease_up_atom, const std::string& id, const std::string& role,
-           const lease_actor& actor, bool restarted) {
+           const std::string& owner, const lease_actor& actor, bool restarted) {
       auto& st = self->state;
-      auto [i, inserted] = st.leases.insert_or_assign(id, registered_lease{actor, role});
+      auto [i, inserted] =
+        st.leases.insert_or_assign(id, registered_lease{actor, role, owner});
       (void) i;
       if (inserted && !restarted) {
         ++st.counters.created_total;

@@ -44,6 +44,7 @@ struct registered_role {
 struct registered_lease {
   lease_actor actor;
   std::string role;
+  std::string owner;
 };
 
 struct registry_state {

@@ -117,8 +117,8 @@ lease_actor spawn_lease(self_ptr self, const lease_record_ptr& rec, bool restart
                                             caf::actor_cast<role_actor>(self),
                                             st.registry);
   st.leases[handle.address()] = supervised_lease{handle, rec};
-  self->send(st.registry, lease_up_atom::value, rec->lease_id, rec->role, handle,
-             restarted);
+  self->send(st.registry, lease_up_atom::value, rec->lease_id, rec->role, rec->owner,
+             handle, restarted);
   return handle;
 }
 
@@ -149,6 +149,7 @@ void issue_attempt(self_ptr self, caf::typed_response_promise<issued_lease> rp,
     rec->limits = ttl_limits{st.config.default_ttl, st.config.max_ttl};
     rec->statements = st.statements;
     rec->metadata = req.metadata.empty() ? "{}" : req.metadata;
+    rec->owner = req.owner;
     spawn_lease(self, rec, false);
     issued_lease out;
     out.lease_id = rec->lease_id;

@@ -14,4 +14,7 @@ find_package(Boost 1.74 REQUIRED COMPONENTS unit_test_framework)
 # cpp-httplib 0.11.4 on Debian is a split build: its pkg-config cflags must be
 # used or the class layout differs from the shared library's (ODR/ABI mismatch).
 find_package(PkgConfig REQUIRED)
-pkg_check_modules(HTTPLIB IMPORTED_TARGET cpp-httplib)
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+# toml++ 3.3 on Debian is likewise a compiled library: its pkg-config flags
+# (TOML_HEADER_ONLY=0, TOML_SHARED_LIB=1) and -ltomlplusplus go together.
+pkg_check_modules(TOMLPLUSPLUS REQUIRED IMPORTED_TARGET tomlplusplus)

@@ -65,7 +65,7 @@ int main() {
       for (auto& w : written->warnings) {
         std::printf("warning: %s\n", w.c_str());
       }
-      auto lease = svc.issue({role.name, 30, R"({"purpose":"embed example"})"});
+      auto lease = svc.issue({role.name, 30, R"({"purpose":"embed example"})", ""});
       if (!lease) {
         rc = fail("issue", lease.error());
       } else {

@@ -70,13 +70,15 @@ class service {
   /// Creates or replaces a role. Validates it (invalid_argument listing every
   /// problem), runs its lifecycle dry-run and returns the findings as
   /// warnings. Existing leases keep the statements they were issued with.
+  /// Updating a role with an empty admin password keeps the stored one.
   expected<role_write_result> write_role(const role_config& role);
   expected<role_view> read_role(const std::string& name);
   expected<std::vector<role_view>> list_roles();
   /// Deletes a role. With active leases: `conflict` unless `revoke_leases`,
   /// which revokes them first.
   expected<revoke_role_result> delete_role(const std::string& name, bool revoke_leases);
-  /// The guide's "Test Connection" for a saved or unsaved role.
+  /// The guide's "Test Connection" for a saved or unsaved role (an empty
+  /// password on a saved role's name means the stored one).
   expected<connection_test_report> test_role(const role_config& role);
 
   // -- leases -------------------------------------------------------------

@@ -126,6 +126,9 @@ struct lease_view {
   bool revoked_with_fallback = false;
   /// Caller-supplied metadata as a JSON object text ("{}" when none).
   std::string metadata = "{}";
+  /// Accessor of the token that created the lease ("" when issued through
+  /// the embedding API without one).
+  std::string owner;
 };
 
 /// Options of an issue request.
@@ -135,6 +138,8 @@ struct issue_request {
   int64_t ttl = 0;
   /// JSON object text stored with the lease, e.g. purpose and requester.
   std::string metadata = "{}";
+  /// Accessor of the calling token; agents see only leases they own.
+  std::string owner;
 };
 
 /// Credentials handed out once. The password exists only here.
@@ -169,6 +174,7 @@ struct revoke_role_result {
 /// Selects a page of leases, ordered by lease id.
 struct lease_filter {
   std::string role;   ///< empty: all roles
+  std::string owner;  ///< empty: every owner
   std::string after;  ///< return leases with id > after
   uint32_t limit = 100;
 };

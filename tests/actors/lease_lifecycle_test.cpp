@@ -96,7 +96,7 @@ struct fixture {
   }
 
   issued_lease issue(const std::string& role, int64_t ttl = 0) {
-    auto r = ask<issued_lease>(issue_atom::value, issue_request{role, ttl, "{}"});
+    auto r = ask<issued_lease>(issue_atom::value, issue_request{role, ttl, "{}", ""});
     if (!r) {
       BOOST_FAIL("issue failed: " + to_string(r.error()));
     }
@@ -291,7 +291,7 @@ BOOST_AUTO_TEST_CASE(full_queue_answers_overloaded) {
   write(role);
   std::vector<caf::response_handle<caf::blocking_actor, caf::message, true>> handles;
   for (int i = 0; i < 3; ++i) {
-    (*self)->send(registry, issue_atom::value, issue_request{"tiny", 0, "{}"});
+    (*self)->send(registry, issue_atom::value, issue_request{"tiny", 0, "{}", ""});
   }
   settle();
   int ok = 0;
@@ -344,7 +344,7 @@ BOOST_AUTO_TEST_CASE(list_pages_in_id_order_and_filters_by_role) {
     issue("writers");
   }
   std::vector<std::string> seen;
-  lease_filter filter{"readers", "", 3};
+  lease_filter filter{"readers", "", "", 3};
   for (;;) {
     auto page = ask<lease_page>(list_atom::value, filter);
     BOOST_REQUIRE(page.has_value());
@@ -361,7 +361,7 @@ BOOST_AUTO_TEST_CASE(list_pages_in_id_order_and_filters_by_role) {
     filter.after = page->next_after;
   }
   BOOST_TEST(seen.size() == 7u);
-  auto all = ask<lease_page>(list_atom::value, lease_filter{"", "", 100});
+  auto all = ask<lease_page>(list_atom::value, lease_filter{"", "", "", 100});
   BOOST_TEST(all->leases.size() == 10u);
 }
 

@@ -48,7 +48,7 @@ struct fixture {
   }
 
   issued_lease issue(const std::string& role, int64_t ttl = 0) {
-    auto r = svc.issue({role, ttl, R"({"purpose":"test"})"});
+    auto r = svc.issue({role, ttl, R"({"purpose":"test"})", ""});
     if (!r) {
       BOOST_FAIL("issue: " + to_string(r.error()));
     }
@@ -255,7 +255,7 @@ BOOST_AUTO_TEST_CASE(issue_against_an_unreachable_database_fails_cleanly) {
   proxy.stop_forwarding();
   auto written = write(role);  // saved, with the failed dry run as a warning
   BOOST_TEST(contains(written.warnings, "connect"));
-  auto r = svc.issue({"svc-down", 60, "{}"});
+  auto r = svc.issue({"svc-down", 60, "{}", ""});
   BOOST_REQUIRE(!r.has_value());
   BOOST_TEST(r.error().code == errc::unavailable);
   BOOST_TEST(r.error().message.find(role.password) == std::string::npos);

@@ -46,7 +46,7 @@ BOOST_AUTO_TEST_CASE(ten_thousand_leases_end_with_no_users_left_and_counters_add
       std::mt19937 rng{static_cast<unsigned>(w)};
       std::uniform_int_distribution<int> ttl{3, 12};
       for (int i = w; i < total; i += threads) {
-        auto lease = svc.issue({"bulk", ttl(rng), "{}"});
+        auto lease = svc.issue({"bulk", ttl(rng), "{}", ""});
         if (!lease) {
           ++failures;
           continue;

@@ -1,0 +1,71 @@
+#pragma once
+
+// The REST API as plain functions: a request in, a response out. No sockets
+// here (http/server.cpp adapts cpp-httplib to this), so every route can be
+// tested without a network. Handlers never throw.
+
+#include <secrethub/service.hpp>
+
+#include "http/tokens.hpp"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace secrethub::http {
+
+struct api_request {
+  std::string method;  ///< "GET", "POST", "DELETE", …
+  std::string path;    ///< decoded, without the query string
+  std::map<std::string, std::string> query;
+  std::string body;
+  /// Content-Type header value, "" when absent.
+  std::string content_type;
+  /// From X-Agent-Token, or Authorization: Bearer; "" when absent.
+  std::string token;
+};
+
+struct api_response {
+  int status = 200;
+  /// JSON text.
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+class api {
+ public:
+  /// REQUIRES: `svc` and `tokens` outlive this api.
+  api(service& svc, token_store& tokens);
+  ~api();
+  api(const api&) = delete;
+  api& operator=(const api&) = delete;
+
+  /// Routes and answers one request. Order of checks: route (404, 405 with
+  /// Allow), token (401; 403 for admin-only routes and for roles an agent
+  /// token may not use), content type (415 unless JSON when a body is sent),
+  /// body (400 with every problem), then the operation (its errc → status
+  /// via http_status). Agents see, renew and revoke only leases they created;
+  /// anything else is 404, so lease ids do not leak.
+  api_response handle(const api_request& req) const noexcept;
+
+  /// Who is calling, resolved once per request.
+  struct caller {
+    token_info token;
+  };
+
+ private:
+  struct route;
+
+  /// The lease, or not_found when it does not exist or the caller (an agent)
+  /// did not create it.
+  expected<lease_view> visible_lease(const caller& c, const std::string& lease_id) const;
+
+  service& svc_;
+  token_store& tokens_;
+  /// Path patterns ("{}" is a parameter) with their handlers; built once.
+  std::vector<std::pair<std::vector<std::string_view>, route>> routes_;
+};
+
+}  // namespace secrethub::http
