@@ -48,7 +48,7 @@ lease_view make_view(const lease_record& r, time_point now) {
   v.issued_at = r.terms.issued_at;
   v.expires_at = r.terms.expires_at;
   auto left = std::chrono::ceil<std::chrono::seconds>(r.terms.expires_at - now).count();
-  v.ttl = left > 0 ? left : 0;
+  v.ttl = left > 0 && r.state != lease_state::revoked ? left : 0;
   v.renewable = r.terms.renewable && r.state == lease_state::active && left > 0;
   v.state = r.state;
   v.last_error = r.last_error;

@@ -23,7 +23,9 @@ std::string bearer_token(const httplib::Request& req) {
 std::string status_text(int status) {
   switch (status) {
     case 400:
-      return "bad request";
+      // What httplib refuses before routing; most often a POST without a
+      // body or Content-Length (curl -X POST without -d).
+      return "malformed HTTP request (a POST needs a body or Content-Length: 0, e.g. curl -d '{}')";
     case 404:
       return "not found";
     case 405:
