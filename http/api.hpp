@@ -61,6 +61,8 @@ class api {
   /// The lease, or not_found when it does not exist or the caller (an agent)
   /// did not create it.
   expected<lease_view> visible_lease(const caller& c, const std::string& lease_id) const;
+  /// Success when the caller may renew or revoke the lease (same 404 rule).
+  expected<void> check_owner(const caller& c, const std::string& lease_id) const;
 
   service& svc_;
   token_store& tokens_;
