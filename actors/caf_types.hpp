@@ -10,6 +10,7 @@
 
 #include "actors/lease_record.hpp"
 #include "engines/engine.hpp"
+#include "store/store.hpp"
 
 #include <caf/error.hpp>
 #include <caf/meta/omittable.hpp>
@@ -71,10 +72,22 @@ CAF_BEGIN_TYPE_ID_BLOCK(secrethub, caf::first_custom_type_id)
   CAF_ADD_ATOM(secrethub, secrethub, db_renew_atom, "db_renew")
   CAF_ADD_ATOM(secrethub, secrethub, db_revoke_atom, "db_revoke")
   CAF_ADD_ATOM(secrethub, secrethub, db_test_atom, "db_test")
+  CAF_ADD_ATOM(secrethub, secrethub, commit_atom, "commit")
+  CAF_ADD_ATOM(secrethub, secrethub, write_atom, "write")
+  CAF_ADD_ATOM(secrethub, secrethub, restore_atom, "restore")
 CAF_END_TYPE_ID_BLOCK(secrethub)
+
+namespace secrethub {
+/// Changes that ride one store transaction.
+using store_batch = std::vector<store::change>;
+/// Leases read back from the store, handed to their role for restore.
+using lease_rows = std::vector<store::lease_row>;
+}  // namespace secrethub
 
 // Opaque to CAF's serialization: only ever sent between local actors.
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(secrethub::lease_record_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(secrethub::store_batch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(secrethub::lease_rows)
 
 namespace secrethub {
 
@@ -212,6 +225,15 @@ typename Inspector::result_type inspect(Inspector& f, test_request& x) {
 
 namespace secrethub {
 
+/// The durable journal. Commits batches in order; concurrent commits ride one
+/// store transaction (group commit). Replies once the batch is durable.
+using journal_actor =
+  caf::typed_actor<caf::replies_to<commit_atom, store_batch>::with<bool>>;
+
+/// The one thread that talks to the store (it blocks).
+using journal_writer_actor =
+  caf::typed_actor<caf::replies_to<write_atom, store_batch>::with<bool>>;
+
 /// One database connection in a role's pool. Runs detached: it blocks.
 using db_worker_actor = caf::typed_actor<
   caf::replies_to<db_create_atom, engines::create_user_request>::with<
@@ -242,7 +264,9 @@ using role_actor = caf::typed_actor<
   /// Replaces the config; existing leases keep their statements.
   caf::reacts_to<role_put_atom, role_config>,
   caf::replies_to<revoke_all_atom>::with<revoke_role_result>,
-  caf::replies_to<count_atom>::with<uint64_t>>;
+  caf::replies_to<count_atom>::with<uint64_t>,
+  /// Restores stored leases of this role; replies with how many were taken.
+  caf::replies_to<restore_atom, lease_rows>::with<uint64_t>>;
 
 /// Roles by name, leases by id, stats. The service facade talks only to it.
 using registry_actor = caf::typed_actor<
@@ -258,6 +282,9 @@ using registry_actor = caf::typed_actor<
   caf::replies_to<lookup_atom, std::string>::with<lease_view>,
   caf::replies_to<list_atom, lease_filter>::with<lease_page>,
   caf::replies_to<stats_atom>::with<lease_stats>,
+  /// Start-up: roles from the store (passwords opened), then their leases.
+  caf::replies_to<restore_atom, std::vector<role_config>>::with<uint64_t>,
+  caf::replies_to<restore_atom, std::string, lease_rows>::with<uint64_t>,
   caf::reacts_to<lease_up_atom, std::string, std::string, std::string, lease_actor, bool>,
   caf::reacts_to<lease_down_atom, std::string, std::string>,
   caf::reacts_to<event_atom, lease_event>>;

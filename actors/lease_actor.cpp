@@ -1,5 +1,6 @@
 #include "actors/lease_actor.hpp"
 
+#include "actors/journal.hpp"
 #include "core/time_format.hpp"
 
 #include <caf/event_based_actor.hpp>
@@ -15,7 +16,20 @@ namespace {
 using self_ptr = lease_actor::stateful_pointer<lease_actor_state>;
 
 void report(self_ptr self, lease_event_kind kind, double latency_ms = 0) {
+  if (self->state.rec->cleanup) {
+    return;  // background clean-ups are not leases anyone was given
+  }
   self->send(self->state.registry, event_atom::value, lease_event{kind, latency_ms});
+}
+
+/// Writes `change` to the journal and calls `done(ok, error message)` once
+/// it is durable (or failed).
+template <class Done>
+void write_journal(self_ptr self, store::change change, Done done) {
+  self->request(self->state.journal, caf::infinite, commit_atom::value,
+                store_batch{std::move(change)})
+    .then([done](bool) mutable { done(true, std::string{}); },
+          [done](caf::error& err) mutable { done(false, from_caf_error(err).message); });
 }
 
 /// Delay until `t` on the wall clock, never negative.
@@ -71,23 +85,31 @@ void start_revocation(self_ptr self) {
   self->request(st.role, caf::infinite, db_revoke_atom::value, std::move(req))
     .then(
       [self](const engines::revoke_user_response& resp) {
-        auto& st = self->state;
-        auto& rec = *st.rec;
-        st.revoke_in_flight = false;
-        rec.state = lease_state::revoked;
-        rec.revoked_with_fallback = resp.used_fallback;
-        rec.last_error.clear();
-        if (rec.counted_failing) {
-          rec.counted_failing = false;
-          report(self, lease_event_kind::failing_ended);
-        }
-        report(self, rec.expiring ? lease_event_kind::expired_revoked
-                                  : lease_event_kind::revoked);
-        // Leave the registry's index before answering, so a caller never
-        // finds a revoked lease after being told it is revoked.
-        self->send(st.registry, lease_down_atom::value, rec.lease_id, rec.role);
-        finish_revocation_waiters(self);
-        self->quit();
+        // The user is gone: only now may the record go (write-ahead rule).
+        // Should the store fail here, the record stays and a later start
+        // revokes again, which is idempotent.
+        write_journal(self, store::delete_lease{self->state.rec->lease_id},
+                [self, resp](bool, const std::string&) {
+                  auto& st = self->state;
+                  auto& rec = *st.rec;
+                  st.revoke_in_flight = false;
+                  rec.state = lease_state::revoked;
+                  rec.revoked_with_fallback = resp.used_fallback;
+                  rec.last_error.clear();
+                  if (rec.counted_failing) {
+                    rec.counted_failing = false;
+                    report(self, lease_event_kind::failing_ended);
+                  }
+                  report(self, rec.expiring ? lease_event_kind::expired_revoked
+                                            : lease_event_kind::revoked);
+                  // Leave the registry's index before answering, so a caller
+                  // never finds a revoked lease after being told it is revoked.
+                  if (!rec.cleanup) {
+                    self->send(st.registry, lease_down_atom::value, rec.lease_id, rec.role);
+                  }
+                  finish_revocation_waiters(self);
+                  self->quit();
+                });
       },
       [self](caf::error& err) {
         auto& st = self->state;
@@ -97,6 +119,9 @@ void start_revocation(self_ptr self) {
         rec.state = lease_state::revoke_failed;
         rec.last_error = e.message.empty() ? std::string{to_string(e.code)} : e.message;
         report(self, lease_event_kind::revocation_failed);
+        // Keep the failure visible across restarts; nothing waits for it.
+        write_journal(self, store::put_lease{to_row(rec, store::stored_state::revoke_failed)},
+                [](bool, const std::string&) {});
         if (!rec.counted_failing) {
           rec.counted_failing = true;
           report(self, lease_event_kind::failing_started);
@@ -115,15 +140,48 @@ void start_revocation(self_ptr self) {
       });
 }
 
+void finish_renewal(self_ptr self, caf::typed_response_promise<renewal_result> rp,
+                    std::chrono::steady_clock::time_point started, renewal_terms t,
+                    bool stored, const std::string& store_error) {
+  auto& st = self->state;
+  auto& rec = *st.rec;
+  if (!stored) {
+    report(self, lease_event_kind::renewal_failed);
+    rp.deliver(make_caf_error(errc::unavailable, "the renewal could not be stored: " + store_error));
+    return;
+  }
+  if (rec.state != lease_state::active) {
+    report(self, lease_event_kind::renewal_failed);
+    rp.deliver(make_caf_error(errc::lease_not_renewable, "the lease was revoked during renewal"));
+    return;
+  }
+  rec.terms.expires_at = t.expires_at;
+  rec.terms.renewable = t.renewable;
+  arm_expiry(self);
+  auto elapsed = std::chrono::steady_clock::now() - started;
+  report(self, lease_event_kind::renewed,
+         std::chrono::duration<double, std::milli>(elapsed).count());
+  auto now = st.rt->wall->now();
+  renewal_result out;
+  out.lease_id = rec.lease_id;
+  out.expires_at = rec.terms.expires_at;
+  out.lease_duration = st.rt->rules.seconds_until(rec.terms.expires_at);
+  out.renewable = rec.terms.renewable && rec.terms.expires_at > now;
+  out.capped = t.capped;
+  rp.deliver(std::move(out));
+}
+
 }  // namespace
 
 lease_actor::behavior_type lease_fn(self_ptr self, lease_record_ptr rec, runtime_ptr rt,
-                                    role_actor role, registry_actor registry) {
+                                    role_actor role, registry_actor registry,
+                                    journal_actor journal) {
   auto& st = self->state;
   st.rec = std::move(rec);
   st.rt = std::move(rt);
   st.role = std::move(role);
   st.registry = std::move(registry);
+  st.journal = std::move(journal);
   switch (st.rec->state) {
     case lease_state::active:
       arm_expiry(self);
@@ -157,28 +215,21 @@ lease_actor::behavior_type lease_fn(self_ptr self, lease_record_ptr rec, runtime
       self->request(st.role, caf::infinite, db_renew_atom::value, std::move(req))
         .then(
           [self, rp, started, t = *terms](const engines::renew_user_response&) mutable {
-            auto& st = self->state;
-            auto& rec = *st.rec;
+            auto& rec = *self->state.rec;
             if (rec.state != lease_state::active) {
               report(self, lease_event_kind::renewal_failed);
               rp.deliver(make_caf_error(errc::lease_not_renewable,
                                         "the lease was revoked during renewal"));
               return;
             }
-            rec.terms.expires_at = t.expires_at;
-            rec.terms.renewable = t.renewable;
-            arm_expiry(self);
-            auto elapsed = std::chrono::steady_clock::now() - started;
-            report(self, lease_event_kind::renewed,
-                   std::chrono::duration<double, std::milli>(elapsed).count());
-            auto now = st.rt->wall->now();
-            renewal_result out;
-            out.lease_id = rec.lease_id;
-            out.expires_at = rec.terms.expires_at;
-            out.lease_duration = st.rt->rules.seconds_until(rec.terms.expires_at);
-            out.renewable = rec.terms.renewable && rec.terms.expires_at > now;
-            out.capped = t.capped;
-            rp.deliver(std::move(out));
+            // The database accepted the new expiry; store it before answering.
+            auto row = to_row(rec, store::stored_state::active);
+            row.expires_at = t.expires_at;
+            row.renewable = t.renewable;
+            write_journal(self, store::put_lease{std::move(row)},
+                    [self, rp, started, t](bool ok, const std::string& err) mutable {
+                      finish_renewal(self, rp, started, t, ok, err);
+                    });
           },
           [self, rp](caf::error& err) mutable {
             auto e = from_caf_error(err);

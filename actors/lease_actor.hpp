@@ -15,6 +15,7 @@ struct lease_actor_state {
   runtime_ptr rt;
   role_actor role;
   registry_actor registry;
+  journal_actor journal;
 
   // Expiry timer. CAF 0.17 timers cannot be cancelled: at most one expiry
   // timer is pending; when it fires early (the lease was renewed) it re-arms
@@ -36,7 +37,7 @@ struct lease_actor_state {
 /// arm their expiry timer (revoking at once if already expired), leases that
 /// were revoking resume revocation. Quits normally once revoked.
 lease_actor::behavior_type lease_fn(lease_actor::stateful_pointer<lease_actor_state> self,
-                                    lease_record_ptr rec, runtime_ptr rt,
-                                    role_actor role, registry_actor registry);
+                                    lease_record_ptr rec, runtime_ptr rt, role_actor role,
+                                    registry_actor registry, journal_actor journal);
 
 }  // namespace secrethub

@@ -38,6 +38,9 @@ struct lease_record {
   bool expiring = false;
   /// This lease is counted in the registry's `revoke_failing` gauge.
   bool counted_failing = false;
+  /// A clean-up of a user whose issue failed half-way: revoked in the
+  /// background, invisible to the registry and its counters.
+  bool cleanup = false;
 };
 
 using lease_record_ptr = std::shared_ptr<lease_record>;

@@ -237,15 +237,51 @@ void apply_event(registry_state& st, const lease_event& ev) {
   }
 }
 
+template <class Done>
+void commit(self_ptr self, store::change change, Done done) {
+  self->request(self->state.journal, caf::infinite, commit_atom::value,
+                store_batch{std::move(change)})
+    .then([done](bool) mutable { done(true, std::string{}); },
+          [done](caf::error& err) mutable { done(false, from_caf_error(err).message); });
+}
+
+store::role_row role_row_of(const registry_state& st, const role_config& config) {
+  store::role_row row;
+  row.config = config;
+  row.config.password.clear();
+  if (st.rt->box && !config.password.empty()) {
+    row.sealed_password = st.rt->box->seal(config.password);
+  }
+  return row;
+}
+
+/// Creates the role's actor or hands the existing one its new config.
+/// Returns true when created.
+bool put_role_actor(self_ptr self, const role_config& config) {
+  auto& st = self->state;
+  auto i = st.roles.find(config.name);
+  if (i == st.roles.end()) {
+    auto actor = self->spawn(role_fn, config, st.rt, caf::actor_cast<registry_actor>(self),
+                             st.journal);
+    st.roles.emplace(config.name, registered_role{actor, config, 0});
+    return true;
+  }
+  i->second.config = config;
+  self->send(i->second.actor, role_put_atom::value, config);
+  return false;
+}
+
 }  // namespace
 
-registry_actor::behavior_type registry_fn(self_ptr self, runtime_ptr rt) {
+registry_actor::behavior_type registry_fn(self_ptr self, runtime_ptr rt, journal_actor journal) {
   self->state.rt = std::move(rt);
+  self->state.journal = std::move(journal);
 
   self->set_exit_handler([self](caf::exit_msg& em) {
     for (auto& kv : self->state.roles) {
       self->send_exit(kv.second.actor, em.reason);
     }
+    self->send_exit(self->state.journal, em.reason);
     self->quit(em.reason);
   });
 
@@ -264,20 +300,21 @@ registry_actor::behavior_type registry_fn(self_ptr self, runtime_ptr rt) {
         return rp;
       }
       dry_run(self, config, [self, rp, config](connection_test_report report) mutable {
-        auto& st = self->state;
-        role_write_result out;
-        out.warnings = warnings_of(report);
-        auto i = st.roles.find(config.name);
-        if (i == st.roles.end()) {
-          auto actor = self->spawn(role_fn, config, st.rt,
-                                   caf::actor_cast<registry_actor>(self));
-          st.roles.emplace(config.name, registered_role{actor, config, 0});
-          out.created = true;
-        } else {
-          i->second.config = config;
-          self->send(i->second.actor, role_put_atom::value, config);
-        }
-        rp.deliver(std::move(out));
+        auto warnings = warnings_of(report);
+        // Durable before it is used: leases issued under the role must find
+        // it again after a restart.
+        commit(self, store::put_role{role_row_of(self->state, config)},
+               [self, rp, config, warnings](bool stored, const std::string& err) mutable {
+                 if (!stored) {
+                   rp.deliver(make_caf_error(errc::unavailable,
+                                             "the role could not be stored: " + err));
+                   return;
+                 }
+                 role_write_result out;
+                 out.warnings = std::move(warnings);
+                 out.created = put_role_actor(self, config);
+                 rp.deliver(std::move(out));
+               });
       });
       return rp;
     },
@@ -311,6 +348,7 @@ registry_actor::behavior_type registry_fn(self_ptr self, runtime_ptr rt) {
           self->send_exit(j->second.actor, caf::exit_reason::user_shutdown);
           st.roles.erase(j);
         }
+        commit(self, store::delete_role{name}, [](bool, const std::string&) {});
       };
       if (i->second.active == 0) {
         remove();
@@ -430,6 +468,20 @@ registry_actor::behavior_type registry_fn(self_ptr self, runtime_ptr rt) {
       out.renewal_latency_p95_ms = st.renewal_latency.quantile(0.95);
       out.renewal_latency_p99_ms = st.renewal_latency.quantile(0.99);
       return out;
+    },
+    [self](restore_atom, const std::vector<role_config>& roles) -> uint64_t {
+      for (auto& r : roles) {
+        put_role_actor(self, r);
+      }
+      return roles.size();
+    },
+    [self](restore_atom, const std::string& role, lease_rows& rows)
+      -> caf::result<uint64_t> {
+      auto i = self->state.roles.find(role);
+      if (i == self->state.roles.end()) {
+        return no_role(role);
+      }
+      return self->delegate(i->second.actor, restore_atom::value, std::move(rows));
     },
     [self](lease_up_atom, const std::string& id, const std::string& role,
            const std::string& owner, const lease_actor& actor, bool restarted) {

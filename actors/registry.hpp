@@ -49,6 +49,7 @@ struct registered_lease {
 
 struct registry_state {
   runtime_ptr rt;
+  journal_actor journal;
   std::map<std::string, registered_role, std::less<>> roles;
   /// Ordered by id: list pages with `after`.
   std::map<std::string, registered_lease, std::less<>> leases;
@@ -61,6 +62,6 @@ struct registry_state {
 };
 
 registry_actor::behavior_type registry_fn(
-    registry_actor::stateful_pointer<registry_state> self, runtime_ptr rt);
+    registry_actor::stateful_pointer<registry_state> self, runtime_ptr rt, journal_actor journal);
 
 }  // namespace secrethub

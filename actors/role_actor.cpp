@@ -1,5 +1,6 @@
 #include "actors/role_actor.hpp"
 
+#include "actors/journal.hpp"
 #include "actors/lease_actor.hpp"
 #include "actors/pool.hpp"
 #include "core/credentials.hpp"
@@ -54,10 +55,13 @@ void release(self_ptr self, const db_worker_actor& w) {
   st.idle.push_back(w);
 }
 
-/// Runs `Atom, req` on a pool worker now or when one frees up. Returns false
-/// (and runs nothing) when the queue is full.
+/// Runs `Atom, req` on a pool worker now or when one frees up. With
+/// `bounded`, returns false (and runs nothing) when the queue is full: new
+/// work from clients is refused rather than piled up. Work of existing leases
+/// (renewals, revocations) is never refused: it is finite, and a revocation
+/// must not fail because the server is busy.
 template <class Atom, class Request, class OnOk, class OnErr>
-bool submit(self_ptr self, Request req, OnOk on_ok, OnErr on_err) {
+bool submit(self_ptr self, Request req, OnOk on_ok, OnErr on_err, bool bounded = false) {
   using response = typename caf::detail::tl_head<
     typename caf::detail::get_callable_trait<OnOk>::arg_types>::type;
   using response_type = std::decay_t<response>;
@@ -81,7 +85,7 @@ bool submit(self_ptr self, Request req, OnOk on_ok, OnErr on_err) {
     job(w);
     return true;
   }
-  if (st.waiting.size() >= static_cast<size_t>(st.config.queue_limit)) {
+  if (bounded && st.waiting.size() >= static_cast<size_t>(st.config.queue_limit)) {
     return false;
   }
   st.waiting.emplace_back(std::move(job));
@@ -114,12 +118,30 @@ caf::typed_response_promise<Response> relay_to_pool(self_ptr self, Request req) 
 lease_actor spawn_lease(self_ptr self, const lease_record_ptr& rec, bool restarted) {
   auto& st = self->state;
   auto handle = self->spawn<caf::monitored>(lease_fn, rec, st.rt,
-                                            caf::actor_cast<role_actor>(self),
-                                            st.registry);
+                                            caf::actor_cast<role_actor>(self), st.registry,
+                                            st.journal);
   st.leases[handle.address()] = supervised_lease{handle, rec};
-  self->send(st.registry, lease_up_atom::value, rec->lease_id, rec->role, rec->owner,
-             handle, restarted);
+  if (!rec->cleanup) {
+    self->send(st.registry, lease_up_atom::value, rec->lease_id, rec->role, rec->owner, handle,
+               restarted);
+  }
   return handle;
+}
+
+/// Revokes, in the background, a user whose issue failed after its pending
+/// record was written: the creation may have committed before the failure.
+void spawn_cleanup(self_ptr self, lease_record_ptr rec) {
+  rec->cleanup = true;
+  rec->state = lease_state::revoking;
+  spawn_lease(self, rec, true);
+}
+
+template <class Done>
+void write_journal(self_ptr self, store::change change, Done done) {
+  self->request(self->state.journal, caf::infinite, commit_atom::value,
+                store_batch{std::move(change)})
+    .then([done](bool) mutable { done(true, std::string{}); },
+          [done](caf::error& err) mutable { done(false, from_caf_error(err).message); });
 }
 
 void report_issue_failure(self_ptr self) {
@@ -127,44 +149,88 @@ void report_issue_failure(self_ptr self) {
              lease_event{lease_event_kind::issue_failed, 0});
 }
 
+void create_user(self_ptr self, caf::typed_response_promise<issued_lease> rp,
+                 issue_request req, lease_terms terms, int attempts_left,
+                 lease_record_ptr rec);
+
+/// One attempt at issuing: the write-ahead protocol of DESIGN.md. A pending
+/// record is durable before the creation statements run, the record turns
+/// active once they committed, and only then does the client hear of it.
 void issue_attempt(self_ptr self, caf::typed_response_promise<issued_lease> rp,
                    issue_request req, lease_terms terms, int attempts_left) {
   auto& st = self->state;
   auto now = st.rt->wall->now();
+  auto rec = std::make_shared<lease_record>();
+  rec->lease_id = make_lease_id();
+  rec->role = st.config.name;
+  rec->username = make_username(st.config.name, now);
+  rec->terms = terms;
+  rec->limits = ttl_limits{st.config.default_ttl, st.config.max_ttl};
+  rec->statements = st.statements;
+  rec->metadata = req.metadata.empty() ? "{}" : req.metadata;
+  rec->owner = req.owner;
+  write_journal(
+    self, store::put_lease{to_row(*rec, store::stored_state::pending)},
+    [self, rp, req, terms, attempts_left, rec](bool stored, const std::string& err) mutable {
+      if (!stored) {
+        report_issue_failure(self);
+        rp.deliver(make_caf_error(errc::unavailable,
+                                  "no credentials issued: the lease could not be stored (" +
+                                    err + ")"));
+        return;
+      }
+      create_user(self, rp, std::move(req), terms, attempts_left, rec);
+    });
+}
+
+void create_user(self_ptr self, caf::typed_response_promise<issued_lease> rp,
+                 issue_request req, lease_terms terms, int attempts_left,
+                 lease_record_ptr rec) {
+  auto& st = self->state;
   engines::create_user_request create;
-  create.username = make_username(st.config.name, now);
+  create.username = rec->username;
   create.password = make_password(static_cast<size_t>(st.config.password_length));
   create.expiration = database_expiration(terms.expires_at);
   create.creation_statements = st.config.creation_statements;
-  auto username = create.username;
   auto password = create.password;
-  auto on_ok = [self, rp, req, terms, username,
-                password](const engines::create_user_response& resp) mutable {
-    auto& st = self->state;
-    auto rec = std::make_shared<lease_record>();
-    rec->lease_id = make_lease_id();
-    rec->role = st.config.name;
-    rec->username = username;
-    rec->terms = terms;
-    rec->limits = ttl_limits{st.config.default_ttl, st.config.max_ttl};
-    rec->statements = st.statements;
-    rec->metadata = req.metadata.empty() ? "{}" : req.metadata;
-    rec->owner = req.owner;
-    spawn_lease(self, rec, false);
-    issued_lease out;
-    out.lease_id = rec->lease_id;
-    out.username = username;
-    out.password = std::move(password);
-    out.host = resp.host;
-    out.port = resp.port;
-    out.database = resp.database;
-    out.lease_duration = st.rt->rules.seconds_until(terms.expires_at);
-    out.renewable = terms.renewable;
-    out.expires_at = terms.expires_at;
-    rp.deliver(std::move(out));
+  auto on_ok = [self, rp, rec, password](const engines::create_user_response& resp) mutable {
+    write_journal(
+      self, store::put_lease{to_row(*rec, store::stored_state::active)},
+      [self, rp, rec, password, resp](bool stored, const std::string& err) mutable {
+        if (!stored) {
+          // The user exists but its lease is not durable: take it back.
+          spawn_cleanup(self, rec);
+          report_issue_failure(self);
+          rp.deliver(make_caf_error(
+            errc::unavailable, "no credentials issued: the lease could not be stored (" + err + ")"));
+          return;
+        }
+        auto& st = self->state;
+        spawn_lease(self, rec, false);
+        issued_lease out;
+        out.lease_id = rec->lease_id;
+        out.username = rec->username;
+        out.password = std::move(password);
+        out.host = resp.host;
+        out.port = resp.port;
+        out.database = resp.database;
+        out.lease_duration = st.rt->rules.seconds_until(rec->terms.expires_at);
+        out.renewable = rec->terms.renewable;
+        out.expires_at = rec->terms.expires_at;
+        rp.deliver(std::move(out));
+      });
   };
-  auto on_err = [self, rp, req, terms, attempts_left](caf::error& err) mutable {
+  auto on_err = [self, rp, req, terms, attempts_left, rec](caf::error& err) mutable {
     auto e = from_caf_error(err);
+    bool rolled_back = e.code == errc::database_error || e.code == errc::already_exists ||
+                       e.code == errc::invalid_argument;
+    if (rolled_back) {
+      // The statements failed inside their transaction: no user exists.
+      write_journal(self, store::delete_lease{rec->lease_id}, [](bool, const std::string&) {});
+    } else {
+      // Unreachable or lost mid-way: the user may exist. Revoke to be sure.
+      spawn_cleanup(self, rec);
+    }
     if (e.code == errc::already_exists && attempts_left > 1) {
       issue_attempt(self, rp, std::move(req), terms, attempts_left - 1);
       return;
@@ -172,8 +238,9 @@ void issue_attempt(self_ptr self, caf::typed_response_promise<issued_lease> rp,
     report_issue_failure(self);
     rp.deliver(std::move(err));
   };
-  if (!submit<db_create_atom>(self, std::move(create), std::move(on_ok),
-                              std::move(on_err))) {
+  if (!submit<db_create_atom>(self, std::move(create), std::move(on_ok), std::move(on_err),
+                              true)) {
+    write_journal(self, store::delete_lease{rec->lease_id}, [](bool, const std::string&) {});
     report_issue_failure(self);
     rp.deliver(overloaded_error(self));
   }
@@ -246,10 +313,11 @@ std::shared_ptr<const lease_statements> statements_of(const role_config& c) {
 }  // namespace
 
 role_actor::behavior_type role_fn(self_ptr self, role_config config, runtime_ptr rt,
-                                  registry_actor registry) {
+                                  registry_actor registry, journal_actor journal) {
   auto& st = self->state;
   st.rt = std::move(rt);
   st.registry = std::move(registry);
+  st.journal = std::move(journal);
   st.config = std::move(config);
   st.statements = statements_of(st.config);
   start_pool(self);
@@ -335,6 +403,12 @@ role_actor::behavior_type role_fn(self_ptr self, role_config config, runtime_ptr
       return self->delegate(helper, revoke_all_atom::value);
     },
     [self](count_atom) -> uint64_t { return self->state.leases.size(); },
+    [self](restore_atom, const lease_rows& rows) -> uint64_t {
+      for (auto& row : rows) {
+        spawn_lease(self, from_row(row), true);
+      }
+      return rows.size();
+    },
   };
 }
 

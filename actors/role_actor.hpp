@@ -23,6 +23,7 @@ struct supervised_lease {
 struct role_state {
   runtime_ptr rt;
   registry_actor registry;
+  journal_actor journal;
   role_config config;
   std::shared_ptr<const lease_statements> statements;
 
@@ -40,7 +41,7 @@ struct role_state {
 
 /// A role actor for `config` (already validated).
 role_actor::behavior_type role_fn(role_actor::stateful_pointer<role_state> self,
-                                  role_config config, runtime_ptr rt,
-                                  registry_actor registry);
+                                  role_config config, runtime_ptr rt, registry_actor registry,
+                                  journal_actor journal);
 
 }  // namespace secrethub

@@ -3,6 +3,7 @@
 #include "core/clock.hpp"
 #include "core/lease_rules.hpp"
 #include "engines/engine.hpp"
+#include "store/secret_box.hpp"
 
 #include <chrono>
 #include <memory>
@@ -27,6 +28,9 @@ struct runtime {
   std::chrono::milliseconds revoke_retry_max{60000};
   /// Attempts at a fresh username when the database says it exists.
   int username_attempts = 3;
+  /// Seals role admin passwords before they reach the store; nullptr when
+  /// nothing is stored.
+  std::shared_ptr<const store::secret_box> box;
 };
 
 using runtime_ptr = std::shared_ptr<const runtime>;

@@ -5,6 +5,7 @@
 #include <secrethub/service.hpp>
 
 #include "core/clock.hpp"
+#include "store/secret_box.hpp"
 #include "http/api.hpp"
 #include "http/server.hpp"
 #include "http/server_config.hpp"
@@ -15,7 +16,10 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <map>
+#include <memory>
+#include <sstream>
 #include <pthread.h>
 #include <string>
 
@@ -44,6 +48,9 @@ void log(const std::string& line) {
 
 struct server_flags {
   std::string config_file;
+  std::string storage;
+  std::string data_dir;
+  std::string master_key_file;
   std::string listen;
   std::string tls_cert;
   std::string tls_key;
@@ -69,6 +76,15 @@ int run_server(const server_flags& flags) {
   if (!flags.tls_key.empty()) {
     cfg.tls_key_file = flags.tls_key;
   }
+  if (!flags.storage.empty()) {
+    cfg.storage = flags.storage;
+  }
+  if (!flags.data_dir.empty()) {
+    cfg.data_dir = flags.data_dir;
+  }
+  if (!flags.master_key_file.empty()) {
+    cfg.master_key_file = flags.master_key_file;
+  }
   cfg.dev = cfg.dev || flags.dev;
   bool generated_token = false;
   if (cfg.dev && cfg.admin_token.empty()) {
@@ -91,9 +107,54 @@ int run_server(const server_flags& flags) {
 
   service_options opts;
   opts.scheduler_threads = cfg.scheduler_threads;
-  service svc{opts};
+  opts.log = [](const std::string& line) { log(line); };
+  // Dev mode keeps state in memory unless a store is named explicitly.
+  if (cfg.storage.empty() && !cfg.dev) {
+    cfg.storage = cfg.data_dir + "/secrethub.db";
+  }
+  std::unique_ptr<service> owned;
+  if (cfg.storage.empty()) {
+    owned = std::make_unique<service>(opts);
+  } else {
+    opts.storage = cfg.storage;
+    opts.master_key = cfg.master_key;
+    if (opts.master_key.empty() && !cfg.master_key_file.empty()) {
+      std::ifstream in{cfg.master_key_file};
+      if (!in) {
+        log("cannot read the master key file '" + cfg.master_key_file + "'");
+        return 2;
+      }
+      std::stringstream text;
+      text << in.rdbuf();
+      opts.master_key = text.str();
+    }
+    if (opts.master_key.empty()) {
+      if (!cfg.dev) {
+        log("the store needs a master key: set SECRETHUB_MASTER_KEY or master_key_file "
+            "(make one with `secrethub keygen`)");
+        return 2;
+      }
+      opts.master_key = store::secret_box::generate_key_base64();
+      log("dev mode: generated an ephemeral master key; this store cannot be opened again");
+    }
+    log("opening the store at " + (cfg.storage.rfind("postgres", 0) == 0
+                                       ? std::string{"a PostgreSQL database"}
+                                       : cfg.storage));
+    auto opened = service::open(opts);
+    if (!opened) {
+      log("cannot start: " + opened.error().message);
+      return 1;
+    }
+    owned = std::move(*opened);
+  }
+  service& svc = *owned;
   http::token_store tokens{cfg.admin_token, default_clock()};
-
+  tokens.restore(svc.stored_tokens());
+  if (!cfg.storage.empty()) {
+    tokens.set_persistence(
+      {[&svc](const stored_token& t) { return svc.save_token(t); },
+       [&svc](const std::string& accessor) { return svc.delete_token(accessor); }});
+  }
   for (auto& role : cfg.roles) {
     auto written = svc.write_role(role);
     if (!written) {
@@ -161,16 +222,27 @@ int main(int argc, char** argv) {
   server->add_option("--listen", flags.listen, "address to listen on (default 127.0.0.1:4000)");
   server->add_option("--tls-cert", flags.tls_cert, "PEM certificate: serve HTTPS");
   server->add_option("--tls-key", flags.tls_key, "PEM private key of --tls-cert");
+  server->add_option("--storage", flags.storage,
+                     "store: a SQLite file or a postgresql:// URL (default: DATABASE_URL, "
+                     "else <data-dir>/secrethub.db)");
+  server->add_option("--data-dir", flags.data_dir, "directory of the default SQLite store");
+  server->add_option("--master-key-file", flags.master_key_file,
+                     "file holding the base64 master key (else SECRETHUB_MASTER_KEY)");
   server->add_flag("--dev", flags.dev,
                    "development mode: in-memory state, prints the address and a generated "
                    "admin token unless SECRETHUB_ADMIN_TOKEN is set");
 
   auto* ver = app.add_subcommand("version", "print the version");
+  auto* keygen = app.add_subcommand("keygen", "print a new random master key (base64)");
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
+  }
+  if (keygen->parsed()) {
+    std::printf("%s\n", secrethub::store::secret_box::generate_key_base64().c_str());
+    return 0;
   }
   if (ver->parsed()) {
     std::printf("secrethub %s\n", version);

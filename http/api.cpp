@@ -7,6 +7,7 @@
 #include "core/time_format.hpp"
 
 #include <charconv>
+#include <cstdint>
 #include <functional>
 #include <string_view>
 
@@ -19,7 +20,9 @@ constexpr const char* version = "0.1.0";
 api_response json_response(int status, const json& body) {
   api_response r;
   r.status = status;
-  r.body = body.dump();
+  // Messages may quote client input that is not valid UTF-8 (a decoded
+  // path): replace such bytes instead of failing the response.
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
   return r;
 }
 
@@ -387,30 +390,32 @@ api_response api::handle(const api_request& req) const noexcept {
   try {
     auto segments = split_path(req.path);
     // -- dispatch -----------------------------------------------------------
+    // The most specific matching path wins (a literal segment beats a
+    // parameter: ".../leases/stats" is not a lease id); then the method.
+    size_t best_params = SIZE_MAX;
     std::vector<std::string_view> params;
-    const route* found = nullptr;
-    std::vector<std::string> allowed;
     for (auto& [pattern, r] : routes_) {
       std::vector<std::string_view> p;
-      if (!match(pattern, segments, p)) {
+      if (match(pattern, segments, p) && p.size() < best_params) {
+        best_params = p.size();
+      }
+    }
+    const route* found = nullptr;
+    std::string allow;
+    for (auto& [pattern, r] : routes_) {
+      std::vector<std::string_view> p;
+      if (!match(pattern, segments, p) || p.size() != best_params) {
         continue;
       }
       if (r.method == req.method) {
-        // A literal segment beats a parameter (".../leases/stats").
-        if (found == nullptr || params.size() > p.size()) {
-          found = &r;
-          params = p;
-        }
-      } else {
-        allowed.push_back(r.method);
+        found = &r;
+        params = p;
+      } else if (allow.find(r.method) == std::string::npos) {
+        allow += (allow.empty() ? "" : ", ") + r.method;
       }
     }
     if (found == nullptr) {
-      if (!allowed.empty()) {
-        std::string allow;
-        for (auto& m : allowed) {
-          allow += (allow.empty() ? "" : ", ") + m;
-        }
+      if (!allow.empty()) {
         auto r = fail(405, "method " + req.method + " is not allowed on " + req.path +
                                " (allowed: " + allow + ")");
         r.headers.emplace_back("Allow", allow);

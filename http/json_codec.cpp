@@ -402,6 +402,13 @@ std::string describe_syntax_error(std::string_view text) {
   if (message.empty()) {
     message = "syntax error";
   }
+  // Some messages quote a token of the body (e.g. a huge number): keep the
+  // error short, as every other repeated input is.
+  constexpr size_t max_message = 200;
+  if (message.size() > max_message) {
+    message.resize(max_message);
+    message += "...";
+  }
   return message;
 }
 

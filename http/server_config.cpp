@@ -23,8 +23,8 @@ namespace {
 constexpr std::size_t min_admin_token_length = 16;
 
 constexpr std::string_view known_keys =
-    "listen, tls_cert, tls_key, admin_token, read_timeout, write_timeout, max_body_bytes, "
-    "http_threads, scheduler_threads, [[roles]]";
+    "listen, tls_cert, tls_key, admin_token, storage, data_dir, master_key_file, read_timeout, "
+    "write_timeout, max_body_bytes, http_threads, scheduler_threads, [[roles]]";
 
 std::string in_quotes(std::string_view s) {
   std::string out = "\"";
@@ -247,6 +247,12 @@ expected<void> apply_table(server_config& cfg, const toml::table& tbl, const std
       read_string(node, k, line, next.tls_key_file, errs);
     } else if (k == "admin_token") {
       read_string(node, k, line, next.admin_token, errs);
+    } else if (k == "storage") {
+      read_string(node, k, line, next.storage, errs);
+    } else if (k == "data_dir") {
+      read_string(node, k, line, next.data_dir, errs);
+    } else if (k == "master_key_file") {
+      read_string(node, k, line, next.master_key_file, errs);
     } else if (k == "read_timeout") {
       read_int(node, k, line, next.read_timeout, errs);
     } else if (k == "write_timeout") {
@@ -415,6 +421,16 @@ void apply_env(server_config& cfg, const std::map<std::string, std::string>& env
   }
   if (const auto it = env.find("SECRETHUB_LISTEN"); it != env.end() && !it->second.empty()) {
     cfg.listen = it->second;
+  }
+  // The guide's variable for the server's own database.
+  if (const auto it = env.find("DATABASE_URL"); it != env.end() && !it->second.empty()) {
+    cfg.storage = it->second;
+  }
+  if (const auto it = env.find("SECRETHUB_DATA_DIR"); it != env.end() && !it->second.empty()) {
+    cfg.data_dir = it->second;
+  }
+  if (const auto it = env.find("SECRETHUB_MASTER_KEY"); it != env.end() && !it->second.empty()) {
+    cfg.master_key = it->second;
   }
 }
 

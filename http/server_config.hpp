@@ -23,6 +23,14 @@ struct server_config {
   /// dev mode, which generates one.
   std::string admin_token;
   bool dev = false;
+  /// The durable store: a SQLite file path or a postgresql:// URL
+  /// (DATABASE_URL). Empty: <data_dir>/secrethub.db, or memory in dev mode.
+  std::string storage;
+  /// Where the default SQLite store lives (SECRETHUB_DATA_DIR).
+  std::string data_dir = "secrethub-data";
+  /// Base64 master key (SECRETHUB_MASTER_KEY), or a file holding it.
+  std::string master_key;
+  std::string master_key_file;
   /// Seconds.
   int read_timeout = 30;
   int write_timeout = 30;
@@ -46,8 +54,9 @@ expected<std::pair<std::string, uint16_t>> parse_listen(const std::string& liste
 /// errors naming the key and line. Missing file: error naming the path.
 expected<void> apply_toml_file(server_config& cfg, const std::string& path);
 
-/// Applies SECRETHUB_ADMIN_TOKEN and SECRETHUB_LISTEN from `env` on top of
-/// `cfg` (env passed in so tests need not touch the process environment).
+/// Applies SECRETHUB_ADMIN_TOKEN, SECRETHUB_LISTEN, DATABASE_URL,
+/// SECRETHUB_DATA_DIR and SECRETHUB_MASTER_KEY from `env` on top of `cfg`
+/// (env passed in so tests need not touch the process environment).
 void apply_env(server_config& cfg, const std::map<std::string, std::string>& env);
 
 /// Final checks: a TLS cert needs a key and vice versa; an admin token of at

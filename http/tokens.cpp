@@ -170,27 +170,63 @@ expected<created_token> token_store::create(std::string name, std::vector<std::s
     out.info.expires_at = out.info.created_at + std::chrono::seconds{ttl_seconds};
   }
 
-  const std::lock_guard lock(mutex_);
-  // Expired tokens are only pruned here (authenticate and list are const);
-  // creation is rare, so the scan costs nothing that matters.
-  std::erase_if(by_hash_,
-                [&](const auto& entry) { return is_expired(entry.second, out.info.created_at); });
-  for (;;) {
-    // Collisions of 256-bit tokens or 96-bit accessors are astronomically
-    // unlikely; checking keeps the accessor a unique key for revoke anyway.
-    out.token = generate_token();
-    std::string hash = sha256(out.token);
-    std::string accessor = make_accessor();
-    const bool accessor_taken =
-        accessor == admin_accessor ||
-        std::any_of(by_hash_.begin(), by_hash_.end(),
-                    [&](const auto& entry) { return entry.second.accessor == accessor; });
-    if (accessor_taken || by_hash_.contains(hash)) {
-      continue;
+  std::string hash;
+  {
+    const std::lock_guard lock(mutex_);
+    // Expired tokens are only pruned here (authenticate and list are const);
+    // creation is rare, so the scan costs nothing that matters.
+    std::erase_if(by_hash_,
+                  [&](const auto& entry) { return is_expired(entry.second, out.info.created_at); });
+    for (;;) {
+      // Collisions of 256-bit tokens or 96-bit accessors are astronomically
+      // unlikely; checking keeps the accessor a unique key for revoke anyway.
+      out.token = generate_token();
+      hash = sha256(out.token);
+      std::string accessor = make_accessor();
+      const bool accessor_taken =
+          accessor == admin_accessor ||
+          std::any_of(by_hash_.begin(), by_hash_.end(),
+                      [&](const auto& entry) { return entry.second.accessor == accessor; });
+      if (!accessor_taken && !by_hash_.contains(hash)) {
+        out.info.accessor = std::move(accessor);
+        break;
+      }
     }
-    out.info.accessor = std::move(accessor);
-    by_hash_.emplace(std::move(hash), out.info);
-    return out;
+  }
+  // Durable before it is handed out; the store is not written under the
+  // lock, so authentication never waits for an fsync.
+  if (persistence_.save) {
+    stored_token row{hash, out.info.accessor, out.info.name, out.info.roles,
+                     out.info.created_at, out.info.expires_at.has_value(),
+                     out.info.expires_at.value_or(time_point{})};
+    if (auto ok = persistence_.save(row); !ok) {
+      return error{errc::unavailable, "the token could not be stored: " + ok.error().message};
+    }
+  }
+  const std::lock_guard lock(mutex_);
+  by_hash_.emplace(std::move(hash), out.info);
+  return out;
+}
+
+void token_store::set_persistence(token_persistence p) {
+  persistence_ = std::move(p);
+}
+
+void token_store::restore(const std::vector<stored_token>& tokens) {
+  const time_point now = clock_->now();
+  const std::lock_guard lock(mutex_);
+  for (const auto& t : tokens) {
+    token_info info;
+    info.accessor = t.accessor;
+    info.name = t.name;
+    info.roles = t.roles;
+    info.created_at = t.created_at;
+    if (t.expires) {
+      info.expires_at = t.expires_at;
+    }
+    if (!is_expired(info, now)) {
+      by_hash_.insert_or_assign(t.hash, std::move(info));
+    }
   }
 }
 
@@ -200,20 +236,31 @@ expected<void> token_store::revoke(std::string_view accessor) {
                  "the admin token comes from configuration and cannot be revoked"};
   }
   const time_point now = clock_->now();
-  const std::lock_guard lock(mutex_);
-  const auto it = std::find_if(by_hash_.begin(), by_hash_.end(), [&](const auto& entry) {
-    return entry.second.accessor == accessor;
-  });
   // The accessor is not echoed: a client that sends its token in place of
   // the accessor must not find it in a response or log.
   const error unknown{errc::not_found, "no live token has that accessor"};
-  if (it == by_hash_.end()) {
-    return unknown;
+  bool expired = false;
+  {
+    const std::lock_guard lock(mutex_);
+    const auto it = std::find_if(by_hash_.begin(), by_hash_.end(), [&](const auto& entry) {
+      return entry.second.accessor == accessor;
+    });
+    if (it == by_hash_.end()) {
+      return unknown;
+    }
+    expired = is_expired(it->second, now);
   }
+  // Forgotten by the store first: a revoked token must not come back after a
+  // restart.
+  if (persistence_.remove) {
+    if (auto ok = persistence_.remove(std::string{accessor}); !ok) {
+      return error{errc::unavailable, "the revocation could not be stored: " + ok.error().message};
+    }
+  }
+  const std::lock_guard lock(mutex_);
+  std::erase_if(by_hash_, [&](const auto& entry) { return entry.second.accessor == accessor; });
   // An expired token is already unusable; it is treated as unknown, and
   // dropped while we are here.
-  const bool expired = is_expired(it->second, now);
-  by_hash_.erase(it);
   if (expired) {
     return unknown;
   }

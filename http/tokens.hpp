@@ -10,6 +10,7 @@
 
 #include "core/clock.hpp"
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -44,6 +45,13 @@ struct created_token {
   token_info info;
 };
 
+/// Where agent tokens are made durable (the service's store). Each call
+/// returns once the change is stored.
+struct token_persistence {
+  std::function<expected<void>(const stored_token&)> save;
+  std::function<expected<void>(const std::string& accessor)> remove;
+};
+
 class token_store {
  public:
   /// REQUIRES: admin_token at least 16 characters.
@@ -69,11 +77,19 @@ class token_store {
   /// A random admin token of the same form as agent tokens, for --dev.
   static std::string generate_token();
 
+  /// From now on create() and revoke() persist through `p` before they
+  /// succeed. Set once, before serving.
+  void set_persistence(token_persistence p);
+
+  /// Loads tokens read back from the store (expired ones are dropped).
+  void restore(const std::vector<stored_token>& tokens);
+
  private:
   std::shared_ptr<const clock> clock_;
   std::string admin_hash_;  ///< SHA-256 of the admin token
   mutable std::mutex mutex_;
   std::unordered_map<std::string, token_info> by_hash_;  ///< SHA-256 -> info
+  token_persistence persistence_;
 };
 
 }  // namespace secrethub::http

@@ -15,6 +15,7 @@
 #include <secrethub/types.hpp>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,6 +44,15 @@ struct service_options {
   /// Revocation retry backoff (doubles up to the max, retries forever).
   std::chrono::milliseconds revoke_retry_initial{1000};
   std::chrono::milliseconds revoke_retry_max{60000};
+  /// Durable store: a SQLite file path or a postgresql:// URL. Empty: state
+  /// lives in memory only (use service::open for a store).
+  std::string storage;
+  /// Base64 of the 32-byte master key sealing role passwords in the store.
+  /// Required with `storage`.
+  std::string master_key;
+  /// Where progress and problems are reported (start-up restore, skipped
+  /// records). Default: standard error. Never given a secret.
+  std::function<void(const std::string&)> log;
 };
 
 class service {
@@ -53,6 +63,15 @@ class service {
   /// Starts a service inside `host`'s actor system. REQUIRES: `host` outlives
   /// this service; the host sets its own scheduler options.
   service(caf::actor_system& host, service_options options = {});
+
+  /// Opens the store of `options.storage`, checks the master key against it
+  /// (a wrong key is an error, not a silent failure), restores roles and
+  /// agent tokens before returning, and restores leases in the background
+  /// while the service already answers: pending ones (creation may have run)
+  /// and expired ones are revoked through their role's pool, live ones get
+  /// their timers back. Bad records are reported through `options.log` and
+  /// skipped, never a reason to fail.
+  static expected<std::unique_ptr<service>> open(service_options options);
 
   /// Stops the service (see stop()).
   ~service();
@@ -97,7 +116,22 @@ class service {
   expected<lease_page> list(const lease_filter& filter);
   expected<lease_stats> stats();
 
+  // -- agent tokens (persistence for the HTTP layer's token store) ---------
+
+  /// Tokens restored by open(); empty for an in-memory service.
+  std::vector<stored_token> stored_tokens() const;
+  /// Durably records (or replaces) a token; returns when it is stored.
+  expected<void> save_token(const stored_token& token);
+  expected<void> delete_token(const std::string& accessor);
+
+  /// True once every stored lease has been handed to its role (always true
+  /// for an in-memory service).
+  bool restore_finished() const;
+
  private:
+  struct unstarted {};
+  explicit service(unstarted);
+
   struct impl;
   std::unique_ptr<impl> impl_;
 };

@@ -204,4 +204,15 @@ struct lease_stats {
   double renewal_latency_p99_ms = 0;
 };
 
+/// An agent token as stored: never the token itself.
+struct stored_token {
+  std::string hash;  ///< SHA-256 of the token, raw bytes
+  std::string accessor;
+  std::string name;
+  std::vector<std::string> roles;
+  time_point created_at;
+  bool expires = false;
+  time_point expires_at;
+};
+
 }  // namespace secrethub

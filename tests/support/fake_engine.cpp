@@ -39,6 +39,11 @@ void fake_database::drop_user(const std::string& name) {
   users_.erase(name);
 }
 
+void fake_database::create_user_for_test(fake_database& db, const std::string& name) {
+  std::lock_guard<std::mutex> g{db.mutex_};
+  db.users_[name] = "restored";
+}
+
 int fake_database::creates() const {
   std::lock_guard<std::mutex> g{mutex_};
   return creates_;

@@ -5,6 +5,8 @@
 #include <secrethub/errc.hpp>
 #include <secrethub/types.hpp>
 
+#include "store/store.hpp"
+
 #include <ostream>
 
 namespace secrethub {
@@ -16,5 +18,11 @@ inline std::ostream& operator<<(std::ostream& os, errc code) {
 inline std::ostream& operator<<(std::ostream& os, lease_state s) {
   return os << to_string(s);
 }
+
+namespace store {
+inline std::ostream& operator<<(std::ostream& os, stored_state s) {
+  return os << static_cast<int>(s);
+}
+}  // namespace store
 
 }  // namespace secrethub

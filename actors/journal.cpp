@@ -1,0 +1,150 @@
+#include "actors/journal.hpp"
+
+#include <caf/event_based_actor.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/system_messages.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+namespace secrethub {
+
+namespace {
+
+using self_ptr = journal_actor::stateful_pointer<journal_state>;
+
+struct writer_state {
+  std::shared_ptr<store::store> backend;
+  static inline const char* name = "secrethub.journal_writer";
+};
+
+journal_writer_actor::behavior_type writer_fn(
+    journal_writer_actor::stateful_pointer<writer_state> self,
+    std::shared_ptr<store::store> backend) {
+  self->state.backend = std::move(backend);
+  return {
+    [self](write_atom, const store_batch& batch) -> caf::result<bool> {
+      auto ok = self->state.backend->apply(batch);
+      if (!ok) {
+        return to_caf_error(ok.error());
+      }
+      return true;
+    },
+  };
+}
+
+void flush(self_ptr self) {
+  auto& st = self->state;
+  if (st.writing || st.pending.empty()) {
+    return;
+  }
+  st.writing = true;
+  auto batch = std::move(st.pending);
+  auto waiting = std::move(st.waiting);
+  st.pending.clear();
+  st.waiting.clear();
+  self->request(st.writer, caf::infinite, write_atom::value, std::move(batch))
+    .then(
+      [self, waiting](bool) mutable {
+        for (auto& rp : waiting) {
+          rp.deliver(true);
+        }
+        self->state.writing = false;
+        flush(self);
+      },
+      [self, waiting](caf::error& err) mutable {
+        auto e = from_caf_error(err);
+        auto out = make_caf_error(errc::unavailable, "the lease store failed: " + e.message);
+        for (auto& rp : waiting) {
+          rp.deliver(out);
+        }
+        self->state.writing = false;
+        flush(self);
+      });
+}
+
+}  // namespace
+
+journal_actor::behavior_type journal_fn(self_ptr self, std::shared_ptr<store::store> backend,
+                                        bool detached_writer) {
+  auto& st = self->state;
+  st.backend = std::move(backend);
+  if (st.backend) {
+    st.writer = detached_writer ? self->spawn<caf::detached>(writer_fn, st.backend)
+                                : self->spawn(writer_fn, st.backend);
+  }
+  self->set_exit_handler([self](caf::exit_msg& em) {
+    if (self->state.writer) {
+      self->send_exit(self->state.writer, em.reason);
+    }
+    self->quit(em.reason);
+  });
+  return {
+    [self](commit_atom, store_batch& batch) -> caf::typed_response_promise<bool> {
+      auto& st = self->state;
+      auto rp = self->make_response_promise<bool>();
+      if (!st.backend) {
+        rp.deliver(true);
+        return rp;
+      }
+      for (auto& c : batch) {
+        st.pending.push_back(std::move(c));
+      }
+      st.waiting.push_back(rp);
+      flush(self);
+      return rp;
+    },
+  };
+}
+
+store::lease_row to_row(const lease_record& rec, store::stored_state state) {
+  store::lease_row row;
+  row.lease_id = rec.lease_id;
+  row.role = rec.role;
+  row.username = rec.username;
+  row.state = state;
+  row.issued_at = rec.terms.issued_at;
+  row.expires_at = rec.terms.expires_at;
+  row.max_expires_at = rec.terms.max_expires_at;
+  row.renewable = rec.terms.renewable;
+  row.default_ttl = rec.limits.default_ttl;
+  row.max_ttl = rec.limits.max_ttl;
+  if (rec.statements) {
+    row.renewal_statements = rec.statements->renewal;
+    row.revocation_statements = rec.statements->revocation;
+  }
+  row.metadata = rec.metadata;
+  row.owner = rec.owner;
+  row.last_error = rec.last_error;
+  row.revoke_attempts = rec.revoke_attempts;
+  return row;
+}
+
+lease_record_ptr from_row(const store::lease_row& row) {
+  auto rec = std::make_shared<lease_record>();
+  rec->lease_id = row.lease_id;
+  rec->role = row.role;
+  rec->username = row.username;
+  rec->terms = lease_terms{row.issued_at, row.expires_at, row.max_expires_at, row.renewable};
+  rec->limits = ttl_limits{row.default_ttl, row.max_ttl};
+  rec->statements = std::make_shared<const lease_statements>(
+    lease_statements{row.renewal_statements, row.revocation_statements});
+  rec->metadata = row.metadata;
+  rec->owner = row.owner;
+  rec->last_error = row.last_error;
+  rec->revoke_attempts = row.revoke_attempts;
+  switch (row.state) {
+    case store::stored_state::pending:
+      // Creation may or may not have committed: revoke (idempotent).
+      rec->state = lease_state::revoking;
+      break;
+    case store::stored_state::active:
+      rec->state = lease_state::active;
+      break;
+    case store::stored_state::revoke_failed:
+      rec->state = lease_state::revoke_failed;
+      break;
+  }
+  return rec;
+}
+
+}  // namespace secrethub
