@@ -598,13 +598,16 @@ class pg_store final : public store {
     // The server default, set explicitly: a database-level `off` would make
     // COMMIT return before the WAL is flushed, and apply() promises
     // durability.
-    if (auto r = exec("SET synchronous_commit = on", "setting synchronous_commit"); !r) {
-      return r;
+    auto r = exec("SET synchronous_commit = on", "setting synchronous_commit");
+    if (r && migrated_) {
+      r = prepare_all();
     }
-    if (migrated_) {
-      return prepare_all();
+    if (!r) {
+      // A half-set-up session would fail every later call without looking
+      // lost; dropping it makes the next call connect afresh.
+      disconnect();
     }
-    return {};
+    return r;
   }
 
   expected<void> prepare_all() {

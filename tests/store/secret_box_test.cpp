@@ -83,7 +83,8 @@ struct temp_dir {
 
 BOOST_AUTO_TEST_CASE(sealed_text_opens_to_the_same_bytes) {
   const secret_box box = make_box();
-  const std::string binary{"\0\x01\xff\n zero\0end", 15};
+  constexpr char binary_bytes[] = "\0\x01\xff\n zero\0end";
+  const std::string binary{binary_bytes, sizeof binary_bytes - 1};
   for (const std::string& plain : {std::string{}, std::string{"p"}, std::string{"s3cr3t-Pa$$w0rd"},
                                    binary, std::string{"Grüße 🚀 日本語"}, std::string(1000, 'x')}) {
     BOOST_TEST_CONTEXT("plaintext of " << plain.size() << " bytes") {
