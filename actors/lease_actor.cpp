@@ -22,6 +22,15 @@ void report(self_ptr self, lease_event_kind kind, double latency_ms = 0) {
   self->send(self->state.registry, event_atom::value, lease_event{kind, latency_ms});
 }
 
+void audit_system(self_ptr self, const char* operation, bool ok, std::string error = {}) {
+  auto& st = self->state;
+  if (st.rec->cleanup || !st.rt->on_system_event) {
+    return;
+  }
+  st.rt->on_system_event(
+    system_event{operation, st.rec->lease_id, st.rec->role, st.rec->username, ok, std::move(error)});
+}
+
 /// Writes `change` to the journal and calls `done(ok, error message)` once
 /// it is durable (or failed).
 template <class Done>
@@ -102,6 +111,9 @@ void start_revocation(self_ptr self) {
                   }
                   report(self, rec.expiring ? lease_event_kind::expired_revoked
                                             : lease_event_kind::revoked);
+                  if (rec.expiring) {
+                    audit_system(self, "expire", true);
+                  }
                   // Leave the registry's index before answering, so a caller
                   // never finds a revoked lease after being told it is revoked.
                   if (!rec.cleanup) {
@@ -119,6 +131,7 @@ void start_revocation(self_ptr self) {
         rec.state = lease_state::revoke_failed;
         rec.last_error = e.message.empty() ? std::string{to_string(e.code)} : e.message;
         report(self, lease_event_kind::revocation_failed);
+        audit_system(self, "revoke-failed", false, rec.last_error);
         // Keep the failure visible across restarts; nothing waits for it.
         write_journal(self, store::put_lease{to_row(rec, store::stored_state::revoke_failed)},
                 [](bool, const std::string&) {});

@@ -6,6 +6,7 @@
 #include "store/secret_box.hpp"
 
 #include <chrono>
+#include <functional>
 #include <memory>
 
 namespace secrethub {
@@ -31,6 +32,8 @@ struct runtime {
   /// Seals role admin passwords before they reach the store; nullptr when
   /// nothing is stored.
   std::shared_ptr<const store::secret_box> box;
+  /// Automatic lease events for the audit trail; must not block.
+  std::function<void(const system_event&)> on_system_event;
 };
 
 using runtime_ptr = std::shared_ptr<const runtime>;

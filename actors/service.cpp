@@ -35,6 +35,7 @@ std::shared_ptr<const runtime> make_runtime(const service_options& opts,
   rt->revoke_retry_initial = opts.revoke_retry_initial;
   rt->revoke_retry_max = opts.revoke_retry_max;
   rt->box = std::move(box);
+  rt->on_system_event = opts.on_system_event;
   return rt;
 }
 
@@ -209,10 +210,6 @@ expected<std::unique_ptr<service>> service::open(service_options options) {
   if (!tokens) {
     return tokens.error();
   }
-  auto leases = backend->load_leases();
-  if (!leases) {
-    return leases.error();
-  }
 
   std::unique_ptr<service> svc{new service(unstarted{})};
   auto& im = *svc->impl_;
@@ -247,8 +244,24 @@ expected<std::unique_ptr<service>> service::open(service_options options) {
   im.log("restore: " + std::to_string(configs.size()) + " roles, " +
          std::to_string(im.tokens.size()) + " agent tokens");
   im.restore_done = false;
-  im.restorer = std::thread{[&im, load = std::move(*leases)]() mutable {
-    im.restore_leases(std::move(load));
+  // Reading a million rows takes seconds: the API answers meanwhile. The
+  // reader has its own connection: the journal's writer keeps using the
+  // first one, and a store connection is not shared between threads.
+  im.restorer = std::thread{[&im] {
+    auto reader = store::open_store(im.options.storage);
+    if (!reader) {
+      im.log("restore: cannot open the store to read leases: " + reader.error().message);
+      im.restore_done = true;
+      return;
+    }
+    auto leases = (*reader)->load_leases();
+    if (!leases) {
+      im.log("restore: cannot read the stored leases: " + leases.error().message +
+             "; they stay in the store for the next start");
+      im.restore_done = true;
+      return;
+    }
+    im.restore_leases(std::move(*leases));
   }};
   return svc;
 }

@@ -4,6 +4,7 @@
 
 #include <secrethub/service.hpp>
 
+#include "audit/audit_log.hpp"
 #include "core/clock.hpp"
 #include "store/secret_box.hpp"
 #include "http/api.hpp"
@@ -16,11 +17,14 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
 #include <sstream>
+#include <fcntl.h>
 #include <pthread.h>
+#include <unistd.h>
 #include <string>
 
 extern char** environ;
@@ -46,11 +50,39 @@ void log(const std::string& line) {
   std::fflush(stderr);
 }
 
+/// The per-installation HMAC key of the audit trail, kept in `path` (mode
+/// 0600) and created on first use.
+secrethub::expected<std::string> audit_key(const std::string& path) {
+  std::ifstream in{path};
+  if (in) {
+    std::string key;
+    std::getline(in, key);
+    if (key.size() >= 16) {
+      return key;
+    }
+    return secrethub::error{secrethub::errc::invalid_argument,
+                            "the audit key file '" + path + "' is damaged"};
+  }
+  auto key = secrethub::audit::audit_log::generate_key();
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0 || ::write(fd, (key + "\n").data(), key.size() + 1) < 0 || ::fsync(fd) != 0) {
+    if (fd >= 0) {
+      ::close(fd);
+    }
+    return secrethub::error{secrethub::errc::unavailable,
+                            "cannot create the audit key file '" + path + "'"};
+  }
+  ::close(fd);
+  return key;
+}
+
 struct server_flags {
   std::string config_file;
   std::string storage;
   std::string data_dir;
   std::string master_key_file;
+  std::string audit_file;
+  bool audit_fail_open = false;
   std::string listen;
   std::string tls_cert;
   std::string tls_key;
@@ -85,6 +117,10 @@ int run_server(const server_flags& flags) {
   if (!flags.master_key_file.empty()) {
     cfg.master_key_file = flags.master_key_file;
   }
+  if (!flags.audit_file.empty()) {
+    cfg.audit_file = flags.audit_file;
+  }
+  cfg.audit_fail_open = cfg.audit_fail_open || flags.audit_fail_open;
   cfg.dev = cfg.dev || flags.dev;
   bool generated_token = false;
   if (cfg.dev && cfg.admin_token.empty()) {
@@ -103,11 +139,51 @@ int run_server(const server_flags& flags) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  // The audit trail comes first: nothing may happen before it can record.
+  if (cfg.audit_file.empty() && !(cfg.dev && cfg.storage.empty())) {
+    cfg.audit_file = cfg.data_dir + "/audit.log";
+  }
+  std::unique_ptr<audit::audit_log> audit_log;
+  if (!cfg.audit_file.empty()) {
+    std::error_code ec;
+    auto dir = std::filesystem::path{cfg.audit_file}.parent_path();
+    if (!dir.empty() && !std::filesystem::exists(dir, ec)) {
+      std::filesystem::create_directories(dir, ec);
+      std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
+    }
+    auto key = audit_key(cfg.audit_file + ".key");
+    if (!key) {
+      log(key.error().message);
+      return 1;
+    }
+    auto opened_audit = audit::audit_log::open(cfg.audit_file, *key, !cfg.audit_fail_open);
+    if (!opened_audit) {
+      log(opened_audit.error().message);
+      return 1;
+    }
+    audit_log = std::move(*opened_audit);
+    log("audit trail: " + cfg.audit_file + (cfg.audit_fail_open ? " (fail open)" : ""));
+  }
 
   service_options opts;
   opts.scheduler_threads = cfg.scheduler_threads;
   opts.log = [](const std::string& line) { log(line); };
+  if (audit_log) {
+    opts.on_system_event = [sink = audit_log.get()](const system_event& e) {
+      audit::event out;
+      out.actor = "system";
+      out.operation = e.operation;
+      out.lease_id = e.lease_id;
+      out.role = e.role;
+      out.username = e.username;
+      out.result = e.ok ? "ok" : "error";
+      out.error = e.error;
+      sink->record_async(out);
+    };
+  }
   // Dev mode keeps state in memory unless a store is named explicitly.
   if (cfg.storage.empty() && !cfg.dev) {
     cfg.storage = cfg.data_dir + "/secrethub.db";
@@ -167,7 +243,7 @@ int run_server(const server_flags& flags) {
     }
   }
 
-  http::api handler{svc, tokens};
+  http::api handler{svc, tokens, audit_log.get()};
   http::http_server_options hopts;
   hopts.host = listen->first;
   hopts.port = listen->second;
@@ -200,7 +276,17 @@ int run_server(const server_flags& flags) {
   }
 
   int sig = 0;
-  sigwait(&signals, &sig);
+  for (;;) {
+    sigwait(&signals, &sig);
+    if (sig != SIGHUP) {
+      break;
+    }
+    // logrotate moved the audit file: start a new one.
+    if (audit_log) {
+      auto reopened = audit_log->reopen();
+      log(reopened ? "SIGHUP: reopened the audit file" : reopened.error().message);
+    }
+  }
   log(std::string{"received "} + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
       ": finishing in-flight requests and stopping");
   server.stop();
@@ -228,6 +314,10 @@ int main(int argc, char** argv) {
   server->add_option("--data-dir", flags.data_dir, "directory of the default SQLite store");
   server->add_option("--master-key-file", flags.master_key_file,
                      "file holding the base64 master key (else SECRETHUB_MASTER_KEY)");
+  server->add_option("--audit-file", flags.audit_file,
+                     "audit trail, JSON lines (default <data-dir>/audit.log; none in --dev)");
+  server->add_flag("--audit-fail-open", flags.audit_fail_open,
+                   "keep serving when the audit file cannot be written");
   server->add_flag("--dev", flags.dev,
                    "development mode: in-memory state, prints the address and a generated "
                    "admin token unless SECRETHUB_ADMIN_TOKEN is set");

@@ -4,6 +4,7 @@
 #include "http/json_codec.hpp"
 #include "http/status.hpp"
 
+#include "core/credentials.hpp"
 #include "core/time_format.hpp"
 
 #include <charconv>
@@ -91,6 +92,8 @@ struct api::route {
   std::function<api_response(const api_request& req, const caller&, const json& body,
                              const std::vector<std::string_view>& params)>
       run;
+  /// Name in the audit trail; "" for routes that are not audited.
+  std::string operation = {};
 };
 
 namespace {
@@ -117,10 +120,54 @@ std::string role_name_error(std::string_view name) {
          "': use 1 to 64 characters of A-Z a-z 0-9 _ -";
 }
 
+/// The audit name of a route; "" for health and stats (no secrets, no
+/// change, polled often).
+std::string operation_of(const std::string& method, const std::vector<std::string_view>& p) {
+  std::string path;
+  for (auto seg : p) {
+    path += "/" + std::string{seg};
+  }
+  static const std::vector<std::pair<std::string, std::string>> names = {
+      {"POST /v1/secrets/dynamic/{}", "issue"},
+      {"GET /v1/sys/leases", "lease-list"},
+      {"GET /v1/sys/leases/{}", "lease-lookup"},
+      {"POST /v1/sys/leases/renew", "renew"},
+      {"POST /v1/sys/leases/revoke", "revoke"},
+      {"POST /v1/sys/leases/revoke-role", "revoke-role"},
+      {"GET /v1/sys/roles", "role-list"},
+      {"POST /v1/sys/roles/{}", "role-write"},
+      {"GET /v1/sys/roles/{}", "role-read"},
+      {"DELETE /v1/sys/roles/{}", "role-delete"},
+      {"POST /v1/sys/roles/{}/test", "role-test"},
+      {"POST /v1/sys/tokens", "token-create"},
+      {"GET /v1/sys/tokens", "token-list"},
+      {"DELETE /v1/sys/tokens/{}", "token-revoke"},
+      {"GET /v1/sys/audit", "audit-read"},
+  };
+  auto key = method + " " + path;
+  for (auto& [k, v] : names) {
+    if (k == key) {
+      return v;
+    }
+  }
+  return {};
+}
+
+std::string string_at(const json& j, const char* key) {
+  if (j.is_object()) {
+    if (auto it = j.find(key); it != j.end() && it->is_string()) {
+      return it->get<std::string>();
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
-api::api(service& svc, token_store& tokens) : svc_(svc), tokens_(tokens) {
+api::api(service& svc, token_store& tokens, audit::audit_log* audit)
+    : svc_(svc), tokens_(tokens), audit_(audit) {
   auto add = [this](std::vector<std::string_view> pattern, route r) {
+    r.operation = operation_of(r.method, pattern);
     routes_.emplace_back(std::move(pattern), std::move(r));
   };
 
@@ -312,6 +359,64 @@ api::api(service& svc, token_store& tokens) : svc_(svc), tokens_(tokens) {
          return reply(svc_.test_role(role));
        }});
 
+  add({"v1", "sys", "audit"},
+      {"GET", true, true, [this](const api_request& req, const caller&, const json&, const auto&) {
+         if (audit_ == nullptr) {
+           return fail(404, "no audit log is configured");
+         }
+         audit::query q;
+         std::vector<std::string> errors;
+         auto get = [&req](const char* key) {
+           auto i = req.query.find(key);
+           return i == req.query.end() ? std::string{} : i->second;
+         };
+         q.lease_id = get("lease_id");
+         q.role = get("role");
+         q.operation = get("operation");
+         if (auto since = get("since"); !since.empty()) {
+           auto seconds = parse_seconds(json(since), "since");
+           if (!seconds) {
+             errors.push_back("since must be a duration back from now, such as \"1h\"");
+           } else {
+             q.since = wall_clock::now() - std::chrono::seconds{*seconds.value};
+           }
+         }
+         auto positive = [&errors](const std::string& text, const char* key, uint64_t max,
+                                   uint64_t& out) {
+           if (text.empty()) {
+             return;
+           }
+           uint64_t v = 0;
+           auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+           if (ec != std::errc{} || ptr != text.data() + text.size() || v < 1 || v > max) {
+             errors.push_back(std::string{key} + " must be an integer from 1 to " +
+                              std::to_string(max));
+             return;
+           }
+           out = v;
+         };
+         uint64_t limit = q.limit;
+         positive(get("limit"), "limit", 1000, limit);
+         q.limit = static_cast<uint32_t>(limit);
+         positive(get("before"), "before", UINT64_MAX, q.before);
+         if (!errors.empty()) {
+           return fail(400, errors);
+         }
+         auto p = audit_->read(q);
+         if (!p) {
+           return fail(p.error());
+         }
+         json events = json::array();
+         for (auto& line : p->lines) {
+           events.push_back(json::parse(line, nullptr, false));
+         }
+         json out{{"events", events}, {"next_before", nullptr}};
+         if (p->next_before != 0) {
+           out["next_before"] = p->next_before;
+         }
+         return json_response(200, out);
+       }});
+
   add({"v1", "sys", "tokens"},
       {"POST", true, true,
        [this](const api_request&, const caller&, const json& body, const auto&) {
@@ -363,6 +468,61 @@ api::api(service& svc, token_store& tokens) : svc_(svc), tokens_(tokens) {
          }
          return json_response(200, json{{"accessor", std::string{p[0]}}, {"revoked", true}});
        }});
+}
+
+api_response api::audited(const route& r, const api_request& req,
+                          const std::vector<std::string_view>& params, const caller& who,
+                          const json& body, api_response out) const {
+  auto response = json::parse(out.body, nullptr, false);
+  audit::event e;
+  e.request_id = make_lease_id();
+  e.actor = who.token.accessor;
+  e.operation = r.operation;
+  e.status = out.status;
+  e.result = out.status < 400 ? "ok" : "error";
+  if (out.status >= 400 && response.is_object() && response.contains("errors") &&
+      response["errors"].is_array() && !response["errors"].empty() &&
+      response["errors"][0].is_string()) {
+    e.error = response["errors"][0].get<std::string>();
+  }
+  bool role_path = r.operation.rfind("role-", 0) == 0 || r.operation == "issue";
+  e.role = role_path && !params.empty() ? std::string{params[0]} : string_at(response, "role");
+  if (e.role.empty()) {
+    e.role = string_at(body, "role");
+  }
+  e.lease_id = string_at(response, "lease_id");
+  if (e.lease_id.empty()) {
+    e.lease_id = string_at(body, "lease_id");
+  }
+  if (e.lease_id.empty() && r.operation == "lease-lookup" && !params.empty()) {
+    e.lease_id = std::string{params[0]};
+  }
+  e.username = string_at(response, "username");
+  if (response.is_object() && response.contains("credentials")) {
+    e.username = string_at(response["credentials"], "username");
+    e.secrets.emplace_back("password", string_at(response["credentials"], "password"));
+  }
+  if (auto token = string_at(response, "token"); !token.empty()) {
+    e.secrets.emplace_back("token", token);
+  }
+  if (auto admin_password = string_at(body, "password"); !admin_password.empty()) {
+    e.secrets.emplace_back("admin_password", admin_password);
+  }
+  if (!req.token.empty() && who.token.accessor.empty()) {
+    // An unknown token is worth recording, never in clear.
+    e.secrets.emplace_back("presented_token", req.token);
+  }
+  out.headers.emplace_back("X-Request-Id", e.request_id);
+  if (auto ok = audit_->record(e); !ok) {
+    // Fail closed: nothing leaves without its audit record.
+    if (r.operation == "issue" && out.status == 200 && !e.lease_id.empty()) {
+      svc_.revoke(e.lease_id);
+    }
+    auto refused = fail(503, ok.error().message);
+    refused.headers.emplace_back("X-Request-Id", e.request_id);
+    return refused;
+  }
+  return out;
 }
 
 api::~api() = default;
@@ -425,34 +585,41 @@ api_response api::handle(const api_request& req) const noexcept {
     }
 
     caller who;
-    if (found->needs_token) {
-      if (req.token.empty()) {
-        return fail(401,
-                    "missing token: send it in the X-Agent-Token header "
-                    "(or Authorization: Bearer)");
-      }
-      auto info = tokens_.authenticate(req.token);
-      if (!info) {
-        return fail(401, "invalid token (unknown, revoked or expired)");
-      }
-      who.token = std::move(*info);
-      if (found->admin_only && !who.token.admin) {
-        return fail(403, "this endpoint needs the admin token");
-      }
-    }
-
     json body = json::object();
-    if (!req.body.empty()) {
-      if (!is_json_content_type(req.content_type)) {
-        return fail(415, "request body must be JSON: send Content-Type: application/json");
+    auto respond = [&]() -> api_response {
+      if (found->needs_token) {
+        if (req.token.empty()) {
+          return fail(401,
+                      "missing token: send it in the X-Agent-Token header "
+                      "(or Authorization: Bearer)");
+        }
+        auto info = tokens_.authenticate(req.token);
+        if (!info) {
+          return fail(401, "invalid token (unknown, revoked or expired)");
+        }
+        who.token = std::move(*info);
+        if (found->admin_only && !who.token.admin) {
+          return fail(403, "this endpoint needs the admin token");
+        }
       }
-      auto parsed_body = parse_body(req.body);
-      if (!parsed_body) {
-        return fail(400, parsed_body.errors);
+
+      if (!req.body.empty()) {
+        if (!is_json_content_type(req.content_type)) {
+          return fail(415, "request body must be JSON: send Content-Type: application/json");
+        }
+        auto parsed_body = parse_body(req.body);
+        if (!parsed_body) {
+          return fail(400, parsed_body.errors);
+        }
+        body = std::move(*parsed_body.value);
       }
-      body = std::move(*parsed_body.value);
+      return found->run(req, who, body, params);
+    };
+    auto out = respond();
+    if (audit_ != nullptr && !found->operation.empty()) {
+      return audited(*found, req, params, who, body, std::move(out));
     }
-    return found->run(req, who, body, params);
+    return out;
   } catch (...) {
     return fail(500, "internal error");
   }

@@ -6,7 +6,10 @@
 
 #include <secrethub/service.hpp>
 
+#include "audit/audit_log.hpp"
 #include "http/tokens.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <map>
 #include <memory>
@@ -36,8 +39,11 @@ struct api_response {
 
 class api {
  public:
-  /// REQUIRES: `svc` and `tokens` outlive this api.
-  api(service& svc, token_store& tokens);
+  /// REQUIRES: `svc`, `tokens` and `audit` (when given) outlive this api.
+  /// With an audit log, every request outcome that touches roles, leases or
+  /// tokens is recorded; when the log cannot be written the request fails
+  /// (503) and an issued credential is taken back (fail closed).
+  api(service& svc, token_store& tokens, audit::audit_log* audit = nullptr);
   ~api();
   api(const api&) = delete;
   api& operator=(const api&) = delete;
@@ -64,8 +70,15 @@ class api {
   /// Success when the caller may renew or revoke the lease (same 404 rule).
   expected<void> check_owner(const caller& c, const std::string& lease_id) const;
 
+  /// Records the outcome of `r` in the audit trail and returns the answer
+  /// to send (an error when the record could not be written).
+  api_response audited(const route& r, const api_request& req,
+                       const std::vector<std::string_view>& params, const caller& who,
+                       const nlohmann::json& body, api_response out) const;
+
   service& svc_;
   token_store& tokens_;
+  audit::audit_log* audit_;
   /// Path patterns ("{}" is a parameter) with their handlers; built once.
   std::vector<std::pair<std::vector<std::string_view>, route>> routes_;
 };

@@ -23,7 +23,8 @@ namespace {
 constexpr std::size_t min_admin_token_length = 16;
 
 constexpr std::string_view known_keys =
-    "listen, tls_cert, tls_key, admin_token, storage, data_dir, master_key_file, read_timeout, "
+    "listen, tls_cert, tls_key, admin_token, storage, data_dir, master_key_file, audit_file, "
+    "audit_fail_open, read_timeout, "
     "write_timeout, max_body_bytes, http_threads, scheduler_threads, [[roles]]";
 
 std::string in_quotes(std::string_view s) {
@@ -253,6 +254,14 @@ expected<void> apply_table(server_config& cfg, const toml::table& tbl, const std
       read_string(node, k, line, next.data_dir, errs);
     } else if (k == "master_key_file") {
       read_string(node, k, line, next.master_key_file, errs);
+    } else if (k == "audit_file") {
+      read_string(node, k, line, next.audit_file, errs);
+    } else if (k == "audit_fail_open") {
+      if (auto b = node.value<bool>()) {
+        next.audit_fail_open = *b;
+      } else {
+        errs.add(line, "audit_fail_open must be true or false");
+      }
     } else if (k == "read_timeout") {
       read_int(node, k, line, next.read_timeout, errs);
     } else if (k == "write_timeout") {

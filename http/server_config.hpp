@@ -31,6 +31,11 @@ struct server_config {
   /// Base64 master key (SECRETHUB_MASTER_KEY), or a file holding it.
   std::string master_key;
   std::string master_key_file;
+  /// Audit trail file (JSON lines). Empty: <data_dir>/audit.log with a
+  /// store, none in dev mode. Its HMAC key lives in <audit_file>.key.
+  std::string audit_file;
+  /// Keep serving when the audit file cannot be written (default: refuse).
+  bool audit_fail_open = false;
   /// Seconds.
   int read_timeout = 30;
   int write_timeout = 30;

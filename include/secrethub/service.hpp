@@ -53,6 +53,9 @@ struct service_options {
   /// Where progress and problems are reported (start-up restore, skipped
   /// records). Default: standard error. Never given a secret.
   std::function<void(const std::string&)> log;
+  /// Called for automatic lease events (audit, actor "system"). Runs on an
+  /// actor thread: it must not block (queue and return).
+  std::function<void(const system_event&)> on_system_event;
 };
 
 class service {

@@ -204,6 +204,19 @@ struct lease_stats {
   double renewal_latency_p99_ms = 0;
 };
 
+/// Something that happened to a lease without a client asking (expiry,
+/// a failed revocation attempt), for the audit trail.
+struct system_event {
+  /// "expire" (revoked at its expiry) or "revoke-failed" (an attempt failed;
+  /// it will be retried).
+  std::string operation;
+  std::string lease_id;
+  std::string role;
+  std::string username;
+  bool ok = true;
+  std::string error;
+};
+
 /// An agent token as stored: never the token itself.
 struct stored_token {
   std::string hash;  ///< SHA-256 of the token, raw bytes
