@@ -36,6 +36,7 @@ enum class lease_event_kind : uint8_t {
   failing_started,   ///< entered revoke_failed
   failing_ended,     ///< left revoke_failed (revoked, or the lease died)
   issue_failed,      ///< a role could not issue credentials
+  issued,            ///< a role issued credentials (latency only)
 };
 
 struct lease_event {
@@ -75,6 +76,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(secrethub, caf::first_custom_type_id)
   CAF_ADD_ATOM(secrethub, secrethub, commit_atom, "commit")
   CAF_ADD_ATOM(secrethub, secrethub, write_atom, "write")
   CAF_ADD_ATOM(secrethub, secrethub, restore_atom, "restore")
+  CAF_ADD_ATOM(secrethub, secrethub, metrics_atom, "metrics")
+  CAF_ADD_ATOM(secrethub, secrethub, pool_atom, "pool")
 CAF_END_TYPE_ID_BLOCK(secrethub)
 
 namespace secrethub {
@@ -171,6 +174,23 @@ typename Inspector::result_type inspect(Inspector& f, lease_stats& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, histogram& x) {
+  return f(caf::meta::type_name("histogram"), x.counts, x.sum, x.count);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, role_metrics& x) {
+  return f(caf::meta::type_name("role_metrics"), x.role, x.active, x.pool_in_use, x.pool_queued,
+           x.pool_size);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, metrics_snapshot& x) {
+  return f(caf::meta::type_name("metrics_snapshot"), x.stats, x.roles, x.issue_latency,
+           x.renew_latency, x.revoke_latency, x.store_commit_latency);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, lease_event& x) {
   return f(caf::meta::type_name("lease_event"), x.kind, x.latency_ms);
 }
@@ -228,7 +248,8 @@ namespace secrethub {
 /// The durable journal. Commits batches in order; concurrent commits ride one
 /// store transaction (group commit). Replies once the batch is durable.
 using journal_actor =
-  caf::typed_actor<caf::replies_to<commit_atom, store_batch>::with<bool>>;
+  caf::typed_actor<caf::replies_to<commit_atom, store_batch>::with<bool>,
+                   caf::replies_to<stats_atom>::with<histogram>>;
 
 /// The one thread that talks to the store (it blocks).
 using journal_writer_actor =
@@ -265,6 +286,7 @@ using role_actor = caf::typed_actor<
   caf::reacts_to<role_put_atom, role_config>,
   caf::replies_to<revoke_all_atom>::with<revoke_role_result>,
   caf::replies_to<count_atom>::with<uint64_t>,
+  caf::replies_to<pool_atom>::with<role_metrics>,
   /// Restores stored leases of this role; replies with how many were taken.
   caf::replies_to<restore_atom, lease_rows>::with<uint64_t>>;
 
@@ -282,6 +304,7 @@ using registry_actor = caf::typed_actor<
   caf::replies_to<lookup_atom, std::string>::with<lease_view>,
   caf::replies_to<list_atom, lease_filter>::with<lease_page>,
   caf::replies_to<stats_atom>::with<lease_stats>,
+  caf::replies_to<metrics_atom>::with<metrics_snapshot>,
   /// Start-up: roles from the store (passwords opened), then their leases.
   caf::replies_to<restore_atom, std::vector<role_config>>::with<uint64_t>,
   caf::replies_to<restore_atom, std::string, lease_rows>::with<uint64_t>,

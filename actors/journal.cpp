@@ -42,9 +42,12 @@ void flush(self_ptr self) {
   auto waiting = std::move(st.waiting);
   st.pending.clear();
   st.waiting.clear();
+  auto started = std::chrono::steady_clock::now();
   self->request(st.writer, caf::infinite, write_atom::value, std::move(batch))
     .then(
-      [self, waiting](bool) mutable {
+      [self, waiting, started](bool) mutable {
+        self->state.commit_latency.observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
         for (auto& rp : waiting) {
           rp.deliver(true);
         }
@@ -93,6 +96,7 @@ journal_actor::behavior_type journal_fn(self_ptr self, std::shared_ptr<store::st
       flush(self);
       return rp;
     },
+    [self](stats_atom) -> histogram { return self->state.commit_latency; },
   };
 }
 

@@ -18,6 +18,8 @@ struct journal_state {
   /// Changes that arrived while a transaction was in flight: the next one.
   store_batch pending;
   std::vector<caf::typed_response_promise<bool>> waiting;
+  /// How long each durable commit took.
+  histogram commit_latency;
   static inline const char* name = "secrethub.journal";
 };
 

@@ -86,6 +86,7 @@ void start_revocation(self_ptr self) {
     return;
   }
   st.revoke_in_flight = true;
+  st.revoke_started = std::chrono::steady_clock::now();
   if (rec.state == lease_state::active) {
     rec.state = lease_state::revoking;
   }
@@ -109,8 +110,11 @@ void start_revocation(self_ptr self) {
                     rec.counted_failing = false;
                     report(self, lease_event_kind::failing_ended);
                   }
-                  report(self, rec.expiring ? lease_event_kind::expired_revoked
-                                            : lease_event_kind::revoked);
+                  auto took = std::chrono::steady_clock::now() - st.revoke_started;
+                  report(self,
+                         rec.expiring ? lease_event_kind::expired_revoked
+                                      : lease_event_kind::revoked,
+                         std::chrono::duration<double, std::milli>(took).count());
                   if (rec.expiring) {
                     audit_system(self, "expire", true);
                   }

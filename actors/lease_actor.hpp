@@ -28,6 +28,7 @@ struct lease_actor_state {
   uint64_t retry_generation = 0;
   std::chrono::milliseconds next_backoff{0};
   bool revoke_in_flight = false;
+  std::chrono::steady_clock::time_point revoke_started;
   std::vector<caf::typed_response_promise<lease_view>> revoke_waiters;
 
   static inline const char* name = "secrethub.lease";

@@ -209,16 +209,22 @@ void apply_event(registry_state& st, const lease_event& ev) {
     case lease_event_kind::renewed:
       ++c.renewed_total;
       st.renewal_latency.add(ev.latency_ms);
+      st.renew_histogram.observe(ev.latency_ms / 1000.0);
+      break;
+    case lease_event_kind::issued:
+      st.issue_histogram.observe(ev.latency_ms / 1000.0);
       break;
     case lease_event_kind::renewal_failed:
       ++c.renewal_failures_total;
       break;
     case lease_event_kind::revoked:
       ++c.revoked_total;
+      st.revoke_histogram.observe(ev.latency_ms / 1000.0);
       break;
     case lease_event_kind::expired_revoked:
       ++c.revoked_total;
       ++c.expired_total;
+      st.revoke_histogram.observe(ev.latency_ms / 1000.0);
       break;
     case lease_event_kind::revocation_failed:
       ++c.revocation_failures_total;
@@ -269,6 +275,20 @@ bool put_role_actor(self_ptr self, const role_config& config) {
   i->second.config = config;
   self->send(i->second.actor, role_put_atom::value, config);
   return false;
+}
+
+lease_stats current_stats(const registry_state& st) {
+  auto out = st.counters;
+  out.active = st.leases.size();
+  auto now = std::chrono::steady_clock::now();
+  out.creation_rate_per_s = st.creations.per_second(now);
+  auto attempts = out.renewed_total + out.renewal_failures_total;
+  out.renewal_success_rate =
+    attempts == 0 ? 1.0 : static_cast<double>(out.renewed_total) / static_cast<double>(attempts);
+  out.renewal_latency_p50_ms = st.renewal_latency.quantile(0.50);
+  out.renewal_latency_p95_ms = st.renewal_latency.quantile(0.95);
+  out.renewal_latency_p99_ms = st.renewal_latency.quantile(0.99);
+  return out;
 }
 
 }  // namespace
@@ -454,20 +474,39 @@ registry_actor::behavior_type registry_fn(self_ptr self, runtime_ptr rt, journal
       auto helper = self->spawn(gather_fn, std::move(page), std::move(next_after));
       return self->delegate(helper, list_atom::value);
     },
-    [self](stats_atom) -> lease_stats {
+    [self](stats_atom) -> lease_stats { return current_stats(self->state); },
+    [self](metrics_atom) -> caf::typed_response_promise<metrics_snapshot> {
+      auto rp = self->make_response_promise<metrics_snapshot>();
       auto& st = self->state;
-      auto out = st.counters;
-      out.active = st.leases.size();
-      auto now = std::chrono::steady_clock::now();
-      out.creation_rate_per_s = st.creations.per_second(now);
-      auto attempts = out.renewed_total + out.renewal_failures_total;
-      out.renewal_success_rate =
-        attempts == 0 ? 1.0
-                      : static_cast<double>(out.renewed_total) / static_cast<double>(attempts);
-      out.renewal_latency_p50_ms = st.renewal_latency.quantile(0.50);
-      out.renewal_latency_p95_ms = st.renewal_latency.quantile(0.95);
-      out.renewal_latency_p99_ms = st.renewal_latency.quantile(0.99);
-      return out;
+      auto snap = std::make_shared<metrics_snapshot>();
+      snap->stats = current_stats(st);
+      snap->issue_latency = st.issue_histogram;
+      snap->renew_latency = st.renew_histogram;
+      snap->revoke_latency = st.revoke_histogram;
+      // One answer per role plus the journal's; then the snapshot is whole.
+      auto pending = std::make_shared<size_t>(st.roles.size() + 1);
+      auto done = [rp, snap, pending]() mutable {
+        if (--*pending == 0) {
+          std::sort(snap->roles.begin(), snap->roles.end(),
+                    [](const role_metrics& a, const role_metrics& b) { return a.role < b.role; });
+          rp.deliver(*snap);
+        }
+      };
+      for (auto& [name, role] : st.roles) {
+        self->request(role.actor, caf::infinite, pool_atom::value)
+          .then([snap, done](role_metrics& m) mutable {
+                  snap->roles.push_back(std::move(m));
+                  done();
+                },
+                [done](caf::error&) mutable { done(); });
+      }
+      self->request(st.journal, caf::infinite, stats_atom::value)
+        .then([snap, done](histogram& h) mutable {
+                snap->store_commit_latency = h;
+                done();
+              },
+              [done](caf::error&) mutable { done(); });
+      return rp;
     },
     [self](restore_atom, const std::vector<role_config>& roles) -> uint64_t {
       for (auto& r : roles) {

@@ -56,6 +56,9 @@ struct registry_state {
 
   lease_stats counters;
   latency_window renewal_latency;
+  histogram issue_histogram;
+  histogram renew_histogram;
+  histogram revoke_histogram;
   rate_window creations;
 
   static inline const char* name = "secrethub.registry";

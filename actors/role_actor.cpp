@@ -193,10 +193,12 @@ void create_user(self_ptr self, caf::typed_response_promise<issued_lease> rp,
   create.expiration = database_expiration(terms.expires_at);
   create.creation_statements = st.config.creation_statements;
   auto password = create.password;
-  auto on_ok = [self, rp, rec, password](const engines::create_user_response& resp) mutable {
+  auto on_ok = [self, rp, rec, password,
+                started = std::chrono::steady_clock::now()](
+                 const engines::create_user_response& resp) mutable {
     write_journal(
       self, store::put_lease{to_row(*rec, store::stored_state::active)},
-      [self, rp, rec, password, resp](bool stored, const std::string& err) mutable {
+      [self, rp, rec, password, resp, started](bool stored, const std::string& err) mutable {
         if (!stored) {
           // The user exists but its lease is not durable: take it back.
           spawn_cleanup(self, rec);
@@ -217,6 +219,10 @@ void create_user(self_ptr self, caf::typed_response_promise<issued_lease> rp,
         out.lease_duration = st.rt->rules.seconds_until(rec->terms.expires_at);
         out.renewable = rec->terms.renewable;
         out.expires_at = rec->terms.expires_at;
+        auto took = std::chrono::steady_clock::now() - started;
+        self->send(st.registry, event_atom::value,
+                   lease_event{lease_event_kind::issued,
+                               std::chrono::duration<double, std::milli>(took).count()});
         rp.deliver(std::move(out));
       });
   };
@@ -403,6 +409,16 @@ role_actor::behavior_type role_fn(self_ptr self, role_config config, runtime_ptr
       return self->delegate(helper, revoke_all_atom::value);
     },
     [self](count_atom) -> uint64_t { return self->state.leases.size(); },
+    [self](pool_atom) -> role_metrics {
+      auto& st = self->state;
+      role_metrics m;
+      m.role = st.config.name;
+      m.active = st.leases.size();
+      m.pool_size = st.workers.size();
+      m.pool_in_use = st.workers.size() - std::min(st.workers.size(), st.idle.size());
+      m.pool_queued = st.waiting.size();
+      return m;
+    },
     [self](restore_atom, const lease_rows& rows) -> uint64_t {
       for (auto& row : rows) {
         spawn_lease(self, from_row(row), true);

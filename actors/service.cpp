@@ -389,4 +389,8 @@ expected<lease_stats> service::stats() {
   return impl_->call<lease_stats>(stats_atom::value);
 }
 
+expected<metrics_snapshot> service::metrics() {
+  return impl_->call<metrics_snapshot>(metrics_atom::value);
+}
+
 }  // namespace secrethub

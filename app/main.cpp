@@ -11,6 +11,7 @@
 #include "http/server.hpp"
 #include "http/server_config.hpp"
 #include "http/tokens.hpp"
+#include "cli/cli.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -298,6 +299,10 @@ int run_server(const server_flags& flags) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Client commands (creds, lease, role, token, status) talk to a running server.
+  if (argc > 1 && secrethub::cli::is_client_command(argv[1])) {
+    return secrethub::cli::run(argc, argv);
+  }
   CLI::App app{"SecretHub: short-lived database credentials with leases"};
   app.require_subcommand(1);
   app.set_version_flag("--version", version);

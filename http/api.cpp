@@ -2,6 +2,7 @@
 
 #include "core/role_config.hpp"
 #include "http/json_codec.hpp"
+#include "http/metrics.hpp"
 #include "http/status.hpp"
 
 #include "core/credentials.hpp"
@@ -94,6 +95,8 @@ struct api::route {
       run;
   /// Name in the audit trail; "" for routes that are not audited.
   std::string operation = {};
+  /// The pattern as a metrics label, e.g. "/v1/sys/leases/{}".
+  std::string path = {};
 };
 
 namespace {
@@ -168,6 +171,9 @@ api::api(service& svc, token_store& tokens, audit::audit_log* audit)
     : svc_(svc), tokens_(tokens), audit_(audit) {
   auto add = [this](std::vector<std::string_view> pattern, route r) {
     r.operation = operation_of(r.method, pattern);
+    for (auto seg : pattern) {
+      r.path += "/" + std::string{seg};
+    }
     routes_.emplace_back(std::move(pattern), std::move(r));
   };
 
@@ -359,6 +365,23 @@ api::api(service& svc, token_store& tokens, audit::audit_log* audit)
          return reply(svc_.test_role(role));
        }});
 
+  add({"metrics"},
+      {"GET", true, false, [this](const api_request&, const caller&, const json&, const auto&) {
+         auto snapshot = svc_.metrics();
+         if (!snapshot) {
+           return fail(snapshot.error());
+         }
+         std::map<std::pair<std::string, int>, uint64_t> requests;
+         {
+           std::lock_guard<std::mutex> g{requests_mutex_};
+           requests = requests_;
+         }
+         api_response r;
+         r.body = render_prometheus(*snapshot, requests);
+         r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+         return r;
+       }});
+
   add({"v1", "sys", "audit"},
       {"GET", true, true, [this](const api_request& req, const caller&, const json&, const auto&) {
          if (audit_ == nullptr) {
@@ -527,6 +550,11 @@ api_response api::audited(const route& r, const api_request& req,
 
 api::~api() = default;
 
+void api::count_request(const std::string& path, int status) const {
+  std::lock_guard<std::mutex> g{requests_mutex_};
+  ++requests_[{path, status}];
+}
+
 expected<void> api::check_owner(const caller& c, const std::string& lease_id) const {
   if (c.token.admin) {
     return {};  // the admin may act on any lease: no lookup needed
@@ -579,8 +607,10 @@ api_response api::handle(const api_request& req) const noexcept {
         auto r = fail(405, "method " + req.method + " is not allowed on " + req.path +
                                " (allowed: " + allow + ")");
         r.headers.emplace_back("Allow", allow);
+        count_request("unmatched", 405);
         return r;
       }
+      count_request("unmatched", 404);
       return fail(404, "no such endpoint: " + req.method + " " + req.path);
     }
 
@@ -617,8 +647,9 @@ api_response api::handle(const api_request& req) const noexcept {
     };
     auto out = respond();
     if (audit_ != nullptr && !found->operation.empty()) {
-      return audited(*found, req, params, who, body, std::move(out));
+      out = audited(*found, req, params, who, body, std::move(out));
     }
+    count_request(found->path, out.status);
     return out;
   } catch (...) {
     return fail(500, "internal error");

@@ -13,6 +13,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,8 +33,9 @@ struct api_request {
 
 struct api_response {
   int status = 200;
-  /// JSON text.
+  /// JSON text (or Prometheus text for /metrics).
   std::string body;
+  std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
@@ -70,6 +72,8 @@ class api {
   /// Success when the caller may renew or revoke the lease (same 404 rule).
   expected<void> check_owner(const caller& c, const std::string& lease_id) const;
 
+  void count_request(const std::string& path, int status) const;
+
   /// Records the outcome of `r` in the audit trail and returns the answer
   /// to send (an error when the record could not be written).
   api_response audited(const route& r, const api_request& req,
@@ -79,6 +83,10 @@ class api {
   service& svc_;
   token_store& tokens_;
   audit::audit_log* audit_;
+  /// Requests answered, by route pattern and status, for /metrics.
+  mutable std::mutex requests_mutex_;
+  mutable std::map<std::pair<std::string, int>, uint64_t> requests_;
+
   /// Path patterns ("{}" is a parameter) with their handlers; built once.
   std::vector<std::pair<std::vector<std::string_view>, route>> routes_;
 };

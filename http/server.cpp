@@ -71,7 +71,7 @@ struct http_server::impl {
       out.set_header(k, v);
     }
     out.set_header("Cache-Control", "no-store");
-    out.set_content(res.body, "application/json");
+    out.set_content(res.body, res.content_type.c_str());
   }
 };
 

@@ -10,7 +10,7 @@ packages=(
   libboost-test-dev libsqlite3-dev
   postgresql postgresql-client
   libspdlog-dev libcli11-dev libtomlplusplus-dev
-  curl jq openssl
+  curl jq openssl prometheus
 )
 
 missing=()

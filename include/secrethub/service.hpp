@@ -118,6 +118,8 @@ class service {
   expected<lease_view> lookup(const std::string& lease_id);
   expected<lease_page> list(const lease_filter& filter);
   expected<lease_stats> stats();
+  /// Counters, per-role gauges and latency histograms for GET /metrics.
+  expected<metrics_snapshot> metrics();
 
   // -- agent tokens (persistence for the HTTP layer's token store) ---------
 

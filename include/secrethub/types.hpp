@@ -1,5 +1,7 @@
 #pragma once
 
+#include <secrethub/histogram.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -202,6 +204,27 @@ struct lease_stats {
   double renewal_latency_p50_ms = 0;
   double renewal_latency_p95_ms = 0;
   double renewal_latency_p99_ms = 0;
+};
+
+/// A role's share of the metrics.
+struct role_metrics {
+  std::string role;
+  uint64_t active = 0;
+  /// Database connections busy / operations waiting for one.
+  uint64_t pool_in_use = 0;
+  uint64_t pool_queued = 0;
+  uint64_t pool_size = 0;
+};
+
+/// Everything GET /metrics exposes from the lease engine.
+struct metrics_snapshot {
+  lease_stats stats;
+  std::vector<role_metrics> roles;
+  histogram issue_latency;
+  histogram renew_latency;
+  histogram revoke_latency;
+  /// Durable commits of the journal (empty without a store).
+  histogram store_commit_latency;
 };
 
 /// Something that happened to a lease without a client asking (expiry,
