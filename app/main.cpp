@@ -13,7 +13,12 @@
 #include "http/tokens.hpp"
 #include "cli/cli.hpp"
 
+#include "core/time_format.hpp"
+
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
 
 #include <csignal>
 #include <cstdio>
@@ -46,9 +51,36 @@ std::map<std::string, std::string> process_env() {
   return out;
 }
 
+/// Server logs: spdlog on standard error, as text or as JSON lines
+/// (--log-format json). Callers never pass secrets.
+std::shared_ptr<spdlog::logger>& logger() {
+  static std::shared_ptr<spdlog::logger> instance = [] {
+    auto l = spdlog::stderr_logger_mt("secrethub");
+    l->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z [%l] %v");
+    l->flush_on(spdlog::level::info);
+    return l;
+  }();
+  return instance;
+}
+
+bool json_logs = false;
+
 void log(const std::string& line) {
-  std::fprintf(stderr, "secrethub: %s\n", line.c_str());
-  std::fflush(stderr);
+  if (json_logs) {
+    nlohmann::json j{{"time", secrethub::format_rfc3339(secrethub::wall_clock::now())},
+                     {"level", "info"},
+                     {"msg", line}};
+    logger()->info(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  } else {
+    logger()->info(line);
+  }
+}
+
+void use_log_format(const std::string& format) {
+  json_logs = format == "json";
+  if (json_logs) {
+    logger()->set_pattern("%v");
+  }
 }
 
 /// The per-installation HMAC key of the audit trail, kept in `path` (mode
@@ -85,6 +117,7 @@ struct server_flags {
   std::string audit_file;
   bool audit_fail_open = false;
   std::string listen;
+  std::string log_format = "text";
   std::string tls_cert;
   std::string tls_key;
   bool dev = false;
@@ -92,6 +125,7 @@ struct server_flags {
 
 int run_server(const server_flags& flags) {
   using namespace secrethub;
+  use_log_format(flags.log_format);
   http::server_config cfg;
   if (!flags.config_file.empty()) {
     if (auto ok = http::apply_toml_file(cfg, flags.config_file); !ok) {
@@ -99,7 +133,13 @@ int run_server(const server_flags& flags) {
       return 2;
     }
   }
-  http::apply_env(cfg, process_env());
+  auto env = process_env();
+  http::apply_env(cfg, env);
+  if (env.count("LEASE_CLEANUP_INTERVAL") > 0) {
+    // The guide's sweep interval: we have no sweep.
+    log("LEASE_CLEANUP_INTERVAL has no effect: there is no cleanup sweep, each lease is revoked "
+        "by its own timer at its expiry");
+  }
   if (!flags.listen.empty()) {
     cfg.listen = flags.listen;
   }
@@ -323,6 +363,8 @@ int main(int argc, char** argv) {
                      "audit trail, JSON lines (default <data-dir>/audit.log; none in --dev)");
   server->add_flag("--audit-fail-open", flags.audit_fail_open,
                    "keep serving when the audit file cannot be written");
+  server->add_option("--log-format", flags.log_format, "text (default) or json")
+    ->check(CLI::IsMember({"text", "json"}));
   server->add_flag("--dev", flags.dev,
                    "development mode: in-memory state, prints the address and a generated "
                    "admin token unless SECRETHUB_ADMIN_TOKEN is set");

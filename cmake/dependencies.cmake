@@ -18,3 +18,4 @@ pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 # toml++ 3.3 on Debian is likewise a compiled library: its pkg-config flags
 # (TOML_HEADER_ONLY=0, TOML_SHARED_LIB=1) and -ltomlplusplus go together.
 pkg_check_modules(TOMLPLUSPLUS REQUIRED IMPORTED_TARGET tomlplusplus)
+find_package(spdlog REQUIRED)
