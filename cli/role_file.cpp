@@ -1,5 +1,7 @@
 #include "cli/role_file.hpp"
 
+#include "http/toml_value.hpp"
+
 #include "cli/output.hpp"
 
 // Debian builds toml++ as a shared library: secrethub_core gets its
@@ -16,6 +18,8 @@
 #include <string_view>
 
 namespace secrethub::cli {
+
+using http::role_field_json;
 
 namespace {
 
@@ -86,32 +90,10 @@ void convert_toml(const std::string& path, const std::string& text, const std::s
       }
       continue;
     }
-    bool ok = true;
-    switch (node.type()) {
-      case toml::node_type::string:
-        body[k] = node.as_string()->get();
-        break;
-      case toml::node_type::integer:
-        body[k] = node.as_integer()->get();
-        break;
-      case toml::node_type::boolean:
-        body[k] = node.as_boolean()->get();
-        break;
-      case toml::node_type::array: {
-        json items = json::array();
-        for (const toml::node& item : *node.as_array()) {
-          if (const auto* s = item.as_string()) {
-            items.push_back(s->get());
-          } else {
-            ok = false;
-          }
-        }
-        body[k] = std::move(items);
-        break;
-      }
-      default:
-        ok = false;
-        break;
+    auto value = role_field_json(node);
+    bool ok = value.has_value();
+    if (ok) {
+      body[k] = std::move(*value);
     }
     if (!ok) {
       out.errors.push_back(where + k + " must be a string, integer, boolean or array of strings");

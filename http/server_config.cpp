@@ -1,5 +1,7 @@
 #include "http/server_config.hpp"
 
+#include "http/toml_value.hpp"
+
 #include "http/json_codec.hpp"
 
 // Debian builds toml++ as a shared library; secrethub_core gets its
@@ -124,32 +126,10 @@ std::optional<role_config> read_role(const toml::table& table, problems& errs) {
       continue;
     }
     const uint32_t key_line = key.source().begin.line;
-    bool ok = true;
-    switch (node.type()) {
-      case toml::node_type::string:
-        body[k] = node.as_string()->get();
-        break;
-      case toml::node_type::integer:
-        body[k] = node.as_integer()->get();
-        break;
-      case toml::node_type::boolean:
-        body[k] = node.as_boolean()->get();
-        break;
-      case toml::node_type::array: {
-        json items = json::array();
-        for (const toml::node& item : *node.as_array()) {
-          if (const auto* s = item.as_string()) {
-            items.push_back(s->get());
-          } else {
-            ok = false;
-          }
-        }
-        body[k] = std::move(items);
-        break;
-      }
-      default:
-        ok = false;
-        break;
+    auto value = role_field_json(node);
+    bool ok = value.has_value();
+    if (ok) {
+      body[k] = std::move(*value);
     }
     if (!ok) {
       errs.add(key_line,
@@ -481,6 +461,30 @@ expected<void> validate(const server_config& cfg) {
     return error{errc::invalid_argument, "invalid server configuration: " + join(errs, "; ")};
   }
   return {};
+}
+
+std::optional<json> role_field_json(const toml::node& node) {
+  switch (node.type()) {
+    case toml::node_type::string:
+      return json(node.as_string()->get());
+    case toml::node_type::integer:
+      return json(node.as_integer()->get());
+    case toml::node_type::boolean:
+      return json(node.as_boolean()->get());
+    case toml::node_type::array: {
+      json items = json::array();
+      for (const toml::node& item : *node.as_array()) {
+        const auto* s = item.as_string();
+        if (s == nullptr) {
+          return std::nullopt;
+        }
+        items.push_back(s->get());
+      }
+      return items;
+    }
+    default:
+      return std::nullopt;
+  }
 }
 
 }  // namespace secrethub::http
