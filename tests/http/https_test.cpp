@@ -7,10 +7,7 @@
 #include "tests/support/api_server.hpp"
 #include "core/clock.hpp"
 #include "tests/support/pg_fixture.hpp"
-
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
+#include "tests/support/tls_cert.hpp"
 
 #include <cstdio>
 #include <cstdlib>
@@ -33,26 +30,7 @@ struct self_signed {
     dir = mkdtemp(tmpl);
     cert = (dir / "cert.pem").string();
     key = (dir / "key.pem").string();
-    EVP_PKEY* pkey = EVP_RSA_gen(2048);
-    BOOST_REQUIRE(pkey != nullptr);
-    X509* x = X509_new();
-    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-    X509_gmtime_adj(X509_getm_notBefore(x), 0);
-    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-    X509_set_pubkey(x, pkey);
-    X509_NAME* name = X509_get_subject_name(x);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                               reinterpret_cast<const unsigned char*>("127.0.0.1"), -1, -1, 0);
-    X509_set_issuer_name(x, name);
-    BOOST_REQUIRE(X509_sign(x, pkey, EVP_sha256()) > 0);
-    FILE* f = std::fopen(cert.c_str(), "w");
-    PEM_write_X509(f, x);
-    std::fclose(f);
-    f = std::fopen(key.c_str(), "w");
-    PEM_write_PrivateKey(f, pkey, nullptr, nullptr, 0, nullptr, nullptr);
-    std::fclose(f);
-    X509_free(x);
-    EVP_PKEY_free(pkey);
+    t::make_self_signed(dir);
   }
 
   ~self_signed() { std::filesystem::remove_all(dir); }
@@ -66,16 +44,7 @@ BOOST_AUTO_TEST_CASE(https_serves_the_api_and_issued_credentials_log_in) {
   auto health = server.get("/v1/sys/health", "");
   BOOST_REQUIRE_MESSAGE(health.status == 200, health.raw);
 
-  auto& env = t::env();
-  json role{{"host", env.host},
-            {"port", env.port},
-            {"database", "analytics_db"},
-            {"username", "secrethub_admin"},
-            {"password", env.admin_password},
-            {"ssl", false},
-            {"creation_statements",
-             "CREATE ROLE \"{{username}}\" WITH LOGIN PASSWORD '{{password}}' "
-             "VALID UNTIL '{{expiration}}' IN ROLE analytics_readers;"}};
+  json role = t::group_role_json();
   auto written = server.post("/v1/sys/roles/tls-readers", role.dump(), server.admin_token());
   BOOST_REQUIRE_MESSAGE(written.status == 201, written.raw);
   auto issued = server.post("/v1/secrets/dynamic/tls-readers", R"({"ttl": 120})",

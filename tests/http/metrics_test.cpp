@@ -36,15 +36,7 @@ BOOST_AUTO_TEST_CASE(metrics_pass_promtool_and_match_the_stats_after_a_workload)
   t::api_server server;
   const auto& admin = server.admin_token();
   auto& env = t::env();
-  json role{{"host", env.host},
-            {"port", env.port},
-            {"database", "analytics_db"},
-            {"username", "secrethub_admin"},
-            {"password", env.admin_password},
-            {"ssl", false},
-            {"creation_statements",
-             "CREATE ROLE \"{{username}}\" WITH LOGIN PASSWORD '{{password}}' "
-             "VALID UNTIL '{{expiration}}' IN ROLE analytics_readers;"}};
+  json role = t::group_role_json();
   BOOST_REQUIRE(server.post("/v1/sys/roles/metrics-a", role.dump(), admin).status == 201);
   BOOST_REQUIRE(server.post("/v1/sys/roles/metrics-b", role.dump(), admin).status == 201);
 

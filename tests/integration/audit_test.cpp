@@ -6,6 +6,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "store/secret_box.hpp"
+#include "tests/support/api_server.hpp"
 #include "tests/support/pg_fixture.hpp"
 #include "tests/support/server_process.hpp"
 
@@ -77,15 +78,7 @@ BOOST_AUTO_TEST_CASE(issue_renew_revoke_and_expire_are_audited_with_verifiable_h
     return std::make_pair(res->status, json::parse(res->body, nullptr, false));
   };
   auto& env = t::env();
-  json role{{"host", env.host},
-            {"port", env.port},
-            {"database", "analytics_db"},
-            {"username", "secrethub_admin"},
-            {"password", env.admin_password},
-            {"ssl", false},
-            {"creation_statements",
-             "CREATE ROLE \"{{username}}\" WITH LOGIN PASSWORD '{{password}}' "
-             "VALID UNTIL '{{expiration}}' IN ROLE analytics_readers;"}};
+  json role = t::group_role_json();
   BOOST_REQUIRE(post("/v1/sys/roles/audited", role).first == 201);
 
   auto [s1, issued] = post("/v1/secrets/dynamic/audited", {{"ttl", 60}});

@@ -1,6 +1,7 @@
 #include "tests/support/api_server.hpp"
 
 #include "core/clock.hpp"
+#include "tests/support/pg_fixture.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -107,6 +108,19 @@ std::string api_server::agent_token(const std::string& name,
     BOOST_FAIL("cannot create an agent token: " + r.raw);
   }
   return r.body["token"].get<std::string>();
+}
+
+nlohmann::json group_role_json() {
+  auto& e = env();
+  return nlohmann::json{{"host", e.host},
+                        {"port", e.port},
+                        {"database", "analytics_db"},
+                        {"username", "secrethub_admin"},
+                        {"password", e.admin_password},
+                        {"ssl", false},
+                        {"creation_statements",
+                         "CREATE ROLE \"{{username}}\" WITH LOGIN PASSWORD '{{password}}' "
+                         "VALID UNTIL '{{expiration}}' IN ROLE analytics_readers;"}};
 }
 
 }  // namespace secrethub::test

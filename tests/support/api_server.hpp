@@ -61,4 +61,9 @@ class api_server {
   bool tls_ = false;
 };
 
+/// A role body for the REST API on the throwaway PostgreSQL: analytics_db,
+/// administered by secrethub_admin, users joining analytics_readers (the
+/// group-role pattern), default renewal and revocation.
+nlohmann::json group_role_json();
+
 }  // namespace secrethub::test
