@@ -345,6 +345,9 @@ int main(int argc, char** argv) {
   }
   CLI::App app{"SecretHub: short-lived database credentials with leases"};
   app.require_subcommand(1);
+  app.footer(
+    "Client commands, for a running server: creds, lease, role, token, status\n"
+    "(secrethub <command> --help; address and token from SECRETHUB_ADDR and SECRETHUB_TOKEN).");
   app.set_version_flag("--version", version);
 
   server_flags flags;
