@@ -12,6 +12,7 @@
 #include "http/server_config.hpp"
 #include "http/tokens.hpp"
 #include "cli/cli.hpp"
+#include "agent/command.hpp"
 
 #include "core/time_format.hpp"
 
@@ -339,6 +340,8 @@ int run_server(const server_flags& flags) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The agent runs a command with renewed credentials (agent/command.cpp).
+  if (argc > 1 && std::string_view{argv[1]} == "agent") return secrethub::agent::run_command(argc, argv);
   // Client commands (creds, lease, role, token, status) talk to a running server.
   if (argc > 1 && secrethub::cli::is_client_command(argv[1])) {
     return secrethub::cli::run(argc, argv);
