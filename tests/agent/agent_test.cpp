@@ -8,11 +8,20 @@
 #include "agent/agent.hpp"
 #include "tests/support/api_server.hpp"
 #include "tests/support/pg_fixture.hpp"
+#include "tests/support/server_process.hpp"
 #include "tests/support/tcp_proxy.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -73,6 +82,58 @@ struct cleanup {
 
 double ms_between(clock_type::time_point a, clock_type::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+
+std::string read_all(const std::string& path) {
+  std::ifstream in{path, std::ios::binary};
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+/// "key=value" lines of a rendered file.
+std::map<std::string, std::string> parse_kv(const std::string& text) {
+  std::map<std::string, std::string> out;
+  std::istringstream in{text};
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto eq = line.find('=');
+    if (eq != std::string::npos) out[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  return out;
+}
+
+/// A scratch directory removed at the end of the test.
+struct scratch_dir {
+  std::filesystem::path path;
+  scratch_dir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "shub-agent-XXXXXX").string();
+    std::vector<char> name(tmpl.begin(), tmpl.end());
+    name.push_back('\0');
+    BOOST_REQUIRE(::mkdtemp(name.data()) != nullptr);
+    path = name.data();
+  }
+  ~scratch_dir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  std::string file(const std::string& name) const { return (path / name).string(); }
+};
+
+const char* const kv_template =
+    "user={{username}}\npassword={{password}}\nhost={{host}}\nport={{port}}\n"
+    "database={{database}}\nlease={{lease_id}}\nurl={{database_url}}\nkeep={{unknown}}\n";
+
+/// `secrethub agent ARGS…` as a child process with the server's address and `token`.
+t::server_process agent_process(const t::api_server& server, const std::string& token,
+                                std::vector<std::string> args, const std::string& log) {
+  args.insert(args.begin(), {t::secrethub_binary(), "agent"});
+  return t::server_process{std::move(args),
+                           {{"SECRETHUB_CORE_URL",
+                             "http://127.0.0.1:" + std::to_string(server.port())},
+                            {"SECRETHUB_TOKEN", token}},
+                           log};
 }
 
 }  // namespace
@@ -307,4 +368,144 @@ BOOST_FIXTURE_TEST_CASE(exec_mode_hands_credentials_to_psql_and_revokes_after, c
   BOOST_TEST_MESSAGE("leases: " << leases.raw);
   BOOST_TEST(leases.body["leases"].empty());
   BOOST_TEST(!t::role_exists(out));
+}
+
+BOOST_FIXTURE_TEST_CASE(template_renders_0600_and_the_lease_is_revoked_on_sigterm, cleanup) {
+  t::api_server server;
+  create_role(server, "agent_tpl", nlohmann::json::object());
+  const auto token = server.agent_token("agent-tpl", {"agent_tpl"});
+  scratch_dir dir;
+  { std::ofstream{dir.file("db.tpl")} << kv_template; }
+  const auto out = dir.file("db.env");
+
+  auto agent = agent_process(server, token,
+                             {"--role", "agent_tpl", "--ttl", "30", "--template",
+                              dir.file("db.tpl"), "--out", out},
+                             dir.file("agent.log"));
+  BOOST_REQUIRE(agent.start());
+  BOOST_REQUIRE(wait_for([&] { return std::filesystem::exists(out); }, 5s));
+  struct stat st {};
+  BOOST_REQUIRE(::stat(out.c_str(), &st) == 0);
+  BOOST_TEST((st.st_mode & 0777) == 0600u);
+  auto kv = parse_kv(read_all(out));
+  BOOST_TEST(kv["user"].rfind("shub_agent_tpl_", 0) == 0);
+  BOOST_TEST(kv["port"] == std::to_string(t::env().port));
+  BOOST_TEST(kv["database"] == "analytics_db");
+  BOOST_TEST(kv["url"].rfind("postgresql://" + kv["user"] + ":", 0) == 0);
+  BOOST_TEST(kv["keep"] == "{{unknown}}");
+  BOOST_TEST(static_cast<bool>(t::try_login(kv["user"], kv["password"])));
+  // No temp files left next to OUT.
+  int entries = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator{dir.path}) ++entries;
+  BOOST_TEST(entries == 3);  // db.tpl, db.env, agent.log
+
+  BOOST_TEST(agent.stop(5s) == 0);
+  BOOST_TEST_MESSAGE("agent log:\n" << read_all(dir.file("agent.log")));
+  BOOST_TEST(!t::role_exists(kv["user"]));
+  BOOST_TEST(std::filesystem::exists(out));  // left in place
+}
+
+BOOST_FIXTURE_TEST_CASE(template_is_rerendered_before_the_max_ttl_cap, cleanup) {
+  t::api_server server;
+  create_role(server, "agent_tplcap", {{"default_ttl", 3}, {"max_ttl", 6}});
+  const auto token = server.agent_token("agent-tplcap", {"agent_tplcap"});
+  scratch_dir dir;
+  { std::ofstream{dir.file("db.tpl")} << kv_template; }
+  const auto out = dir.file("db.env");
+
+  auto agent = agent_process(server, token,
+                             {"--role", "agent_tplcap", "--ttl", "3", "--template",
+                              dir.file("db.tpl"), "--out", out},
+                             dir.file("agent.log"));
+  const auto started = clock_type::now();
+  BOOST_REQUIRE(agent.start());
+  BOOST_REQUIRE(wait_for([&] { return std::filesystem::exists(out); }, 5s));
+  const auto first = parse_kv(read_all(out));
+  BOOST_REQUIRE(!first.at("user").empty());
+
+  std::map<std::string, std::string> second;
+  BOOST_REQUIRE(wait_for(
+      [&] {
+        second = parse_kv(read_all(out));
+        return !second["user"].empty() && second["user"] != first.at("user");
+      },
+      8s));
+  // Before the first lease's cap (6 s after it was issued).
+  BOOST_TEST(ms_between(started, clock_type::now()) < 6000.0);
+  BOOST_TEST(second["lease"] != first.at("lease"));
+  BOOST_TEST(static_cast<bool>(t::try_login(second["user"], second["password"])));
+  struct stat st {};
+  BOOST_REQUIRE(::stat(out.c_str(), &st) == 0);
+  BOOST_TEST((st.st_mode & 0777) == 0600u);
+  // The old lease is revoked after the switch.
+  BOOST_TEST(wait_for([&] { return !t::role_exists(first.at("user")); }, 3s));
+
+  BOOST_TEST(agent.stop(5s) == 0);
+  BOOST_TEST_MESSAGE("agent log:\n" << read_all(dir.file("agent.log")));
+  BOOST_TEST(!t::role_exists(second["user"]));
+}
+
+BOOST_FIXTURE_TEST_CASE(on_rotate_restart_restarts_the_child_with_new_credentials, cleanup) {
+  t::api_server server;
+  create_role(server, "agent_restart", {{"default_ttl", 3}, {"max_ttl", 6}});
+  const auto token = server.agent_token("agent-restart", {"agent_restart"});
+  scratch_dir dir;
+  const auto starts = dir.file("starts");
+
+  auto agent = agent_process(
+      server, token,
+      {"--role", "agent_restart", "--ttl", "3", "--on-rotate", "restart", "--grace", "2", "--",
+       "sh", "-c", "echo \"$PGUSER\" >> '" + starts + "'; exec sleep 60"},
+      dir.file("agent.log"));
+  BOOST_REQUIRE(agent.start());
+  std::vector<std::string> users;
+  const auto read_users = [&] {
+    users.clear();
+    std::istringstream in{read_all(starts)};
+    std::string line;
+    while (std::getline(in, line))
+      if (!line.empty()) users.push_back(line);
+    return users;
+  };
+  BOOST_REQUIRE(wait_for([&] { return read_users().size() >= 2; }, 9s));
+  BOOST_REQUIRE(users.size() >= 2);
+  BOOST_TEST(users[0] != users[1]);
+  BOOST_TEST(users[0].rfind("shub_agent_restart_", 0) == 0);
+  BOOST_TEST(users[1].rfind("shub_agent_restart_", 0) == 0);
+
+  // SIGTERM goes to the child (sleep dies of it); the agent revokes and exits.
+  const int rc = agent.stop(5s);
+  BOOST_TEST_MESSAGE("agent log:\n" << read_all(dir.file("agent.log")));
+  BOOST_TEST(rc == 128 + SIGTERM);
+  for (const auto& u : read_users()) BOOST_TEST(!t::role_exists(u), u << " still exists");
+}
+
+BOOST_FIXTURE_TEST_CASE(signal_hup_comes_after_the_template_was_rerendered, cleanup) {
+  t::api_server server;
+  create_role(server, "agent_hup", {{"default_ttl", 3}, {"max_ttl", 6}});
+  const auto token = server.agent_token("agent-hup", {"agent_hup"});
+  scratch_dir dir;
+  { std::ofstream{dir.file("db.tpl")} << kv_template; }
+  const auto out = dir.file("db.env");
+  const auto seen = dir.file("seen");
+
+  // On SIGHUP the child records the user the file names at that moment.
+  auto agent = agent_process(
+      server, token,
+      {"--role", "agent_hup", "--ttl", "3", "--template", dir.file("db.tpl"), "--out", out,
+       "--on-rotate", "signal:HUP", "--", "sh", "-c",
+       "trap \"grep '^user=' '" + out + "' >> '" + seen + "'\" HUP; while :; do sleep 0.1; done"},
+      dir.file("agent.log"));
+  BOOST_REQUIRE(agent.start());
+  BOOST_REQUIRE(wait_for([&] { return std::filesystem::exists(out); }, 5s));
+  const auto first = parse_kv(read_all(out));
+  BOOST_REQUIRE(wait_for([&] { return !read_all(seen).empty(); }, 8s));
+  std::this_thread::sleep_for(100ms);  // the trap's grep finishing its line
+  const auto now = parse_kv(read_all(out));
+  BOOST_TEST(now.at("user") != first.at("user"));
+  BOOST_TEST(read_all(seen) == "user=" + now.at("user") + "\n");
+
+  BOOST_TEST(agent.stop(5s) == 128 + SIGTERM);
+  BOOST_TEST_MESSAGE("agent log:\n" << read_all(dir.file("agent.log")));
+  BOOST_TEST(!t::role_exists(now.at("user")));
 }
