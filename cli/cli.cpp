@@ -267,6 +267,32 @@ std::string leases_target(const std::string& role, unsigned limit, const std::st
   return "/v1/sys/leases" + query;
 }
 
+/// GET `path`, then the API's JSON (--format json) or a table of the array
+/// under `key`, one row per element, or `empty` when there is none.
+template <class Row>
+int list_command(context& c, const std::string& path, const char* key, const char* empty,
+                 std::vector<std::string> headers, Row row) {
+  auto r = c.get(path);
+  if (!r) {
+    return exit_refused;
+  }
+  if (c.json_output()) {
+    print_raw(r->raw);
+    return exit_ok;
+  }
+  const json& items = member(r->body, key);
+  if (!items.is_array() || items.empty()) {
+    std::cout << empty << "\n";
+    return exit_ok;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const json& item : items) {
+    rows.push_back(row(item));
+  }
+  std::cout << render_table(headers, rows);
+  return exit_ok;
+}
+
 int lease_list(context& c, const std::string& role, unsigned limit, bool all) {
   json leases = json::array();
   json next_after = nullptr;
@@ -474,28 +500,18 @@ int role_read(context& c, const std::string& name) {
 }
 
 int role_list(context& c) {
-  auto r = c.get("/v1/sys/roles");
-  if (!r) {
-    return exit_refused;
-  }
-  if (c.json_output()) {
-    print_raw(r->raw);
-    return exit_ok;
-  }
-  const json& roles = member(r->body, "roles");
-  if (!roles.is_array() || roles.empty()) {
-    std::cout << "no roles\n";
-    return exit_ok;
-  }
-  std::vector<std::vector<std::string>> rows;
-  for (const json& role : roles) {
-    rows.push_back({text_of(role, "name"), text_of(role, "host"), text_of(role, "port"),
-                    text_of(role, "database"), seconds_cell(member(role, "default_ttl")),
-                    seconds_cell(member(role, "max_ttl")), text_of(role, "active_leases")});
-  }
-  std::cout << render_table(
-      {"NAME", "HOST", "PORT", "DATABASE", "DEFAULT_TTL", "MAX_TTL", "ACTIVE_LEASES"}, rows);
-  return exit_ok;
+  return list_command(
+      c, "/v1/sys/roles", "roles", "no roles",
+      {"NAME", "HOST", "PORT", "DATABASE", "DEFAULT_TTL", "MAX_TTL", "ACTIVE_LEASES"},
+      [](const json& role) -> std::vector<std::string> {
+        return {text_of(role, "name"),
+                text_of(role, "host"),
+                text_of(role, "port"),
+                text_of(role, "database"),
+                seconds_cell(member(role, "default_ttl")),
+                seconds_cell(member(role, "max_ttl")),
+                text_of(role, "active_leases")};
+      });
 }
 
 int role_delete(context& c, const std::string& name, bool revoke) {
@@ -591,30 +607,14 @@ int token_revoke(context& c, const std::string& accessor) {
 }
 
 int token_list(context& c) {
-  auto r = c.get("/v1/sys/tokens");
-  if (!r) {
-    return exit_refused;
-  }
-  if (c.json_output()) {
-    print_raw(r->raw);
-    return exit_ok;
-  }
-  const json& tokens = member(r->body, "tokens");
-  if (!tokens.is_array() || tokens.empty()) {
-    std::cout << "no agent tokens\n";
-    return exit_ok;
-  }
-  std::vector<std::vector<std::string>> rows;
-  for (const json& t : tokens) {
-    rows.push_back({text_of(t, "accessor"), text_of(t, "name"),
-                    display("roles", member(t, "roles")), text_of(t, "created_at"),
-                    expiry_text(member(t, "expires_at"))});
-  }
-  std::cout << render_table({"ACCESSOR", "NAME", "ROLES", "CREATED_AT", "EXPIRES_AT"}, rows);
-  return exit_ok;
+  return list_command(c, "/v1/sys/tokens", "tokens", "no agent tokens",
+                      {"ACCESSOR", "NAME", "ROLES", "CREATED_AT", "EXPIRES_AT"},
+                      [](const json& t) -> std::vector<std::string> {
+                        return {text_of(t, "accessor"), text_of(t, "name"),
+                                display("roles", member(t, "roles")), text_of(t, "created_at"),
+                                expiry_text(member(t, "expires_at"))};
+                      });
 }
-
-// -- status -------------------------------------------------------------------------
 
 int status(context& c) {
   // Health needs no token and answers 503 when degraded: read it either way.
