@@ -283,12 +283,8 @@ service::~service() {
 }
 
 void service::stop() {
-  {
-    std::lock_guard<std::mutex> guard{impl_->stop_mutex};
-    if (impl_->stopped) {
-      return;
-    }
-    impl_->stopping = true;
+  if (impl_->stopping.exchange(true)) {
+    return;  // stopped, or being stopped by another thread
   }
   if (impl_->restorer.joinable()) {
     impl_->restorer.join();
@@ -297,11 +293,14 @@ void service::stop() {
     std::lock_guard<std::mutex> guard{impl_->stop_mutex};
     impl_->stopped = true;
   }
+  // The handles stay: a call that passed its check just before may still be
+  // sending; it gets an error from the stopped actors instead of a race.
   caf::anon_send_exit(impl_->registry, caf::exit_reason::user_shutdown);
-  impl_->registry = nullptr;
-  impl_->journal = nullptr;
   if (impl_->own_system) {
     impl_->own_system->await_all_actors_done();
+    // Handles go before the system they belong to.
+    impl_->registry = nullptr;
+    impl_->journal = nullptr;
     impl_->own_system.reset();
     impl_->own_config.reset();
   }
