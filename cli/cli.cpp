@@ -267,18 +267,29 @@ std::string leases_target(const std::string& role, unsigned limit, const std::st
   return "/v1/sys/leases" + query;
 }
 
-/// GET `path`, then the API's JSON (--format json) or a table of the array
-/// under `key`, one row per element, or `empty` when there is none.
-template <class Row>
-int list_command(context& c, const std::string& path, const char* key, const char* empty,
-                 std::vector<std::string> headers, Row row) {
-  auto r = c.get(path);
+/// The exit code when a command is finished after its request: refused by
+/// the server (or unreachable), or --format json, where the API's body is
+/// the output. nullopt when the caller goes on to print a human view.
+template <class Reply>
+std::optional<int> refused_or_json(context& c, const Reply& r) {
   if (!r) {
     return exit_refused;
   }
   if (c.json_output()) {
     print_raw(r->raw);
     return exit_ok;
+  }
+  return std::nullopt;
+}
+
+/// GET `path`, then the API's JSON (--format json) or a table of the array
+/// under `key`, one row per element, or `empty` when there is none.
+template <class Row>
+int list_command(context& c, const std::string& path, const char* key, const char* empty,
+                 std::vector<std::string> headers, Row row) {
+  auto r = c.get(path);
+  if (auto done = refused_or_json(c, r)) {
+    return *done;
   }
   const json& items = member(r->body, key);
   if (!items.is_array() || items.empty()) {
@@ -344,14 +355,10 @@ constexpr std::initializer_list<const char*> lease_order = {
 
 int lease_lookup(context& c, const std::string& id) {
   auto r = c.get("/v1/sys/leases/" + percent_encode(id));
-  if (!r) {
-    return exit_refused;
+  if (auto done = refused_or_json(c, r)) {
+    return *done;
   }
-  if (c.json_output()) {
-    print_raw(r->raw);
-  } else {
-    std::cout << render_fields(describe(r->body, lease_order));
-  }
+  std::cout << render_fields(describe(r->body, lease_order));
   return exit_ok;
 }
 
@@ -361,12 +368,8 @@ int lease_renew(context& c, const std::string& id, const std::string& increment)
     body["increment"] = increment;
   }
   auto r = c.post("/v1/sys/leases/renew", body);
-  if (!r) {
-    return exit_refused;
-  }
-  if (c.json_output()) {
-    print_raw(r->raw);
-    return exit_ok;
+  if (auto done = refused_or_json(c, r)) {
+    return *done;
   }
   std::cout << render_fields(
       describe(r->body, {"lease_id", "lease_duration", "expires_at", "renewable", "capped"}));
@@ -378,14 +381,10 @@ int lease_renew(context& c, const std::string& id, const std::string& increment)
 
 int lease_revoke(context& c, const std::string& id) {
   auto r = c.post("/v1/sys/leases/revoke", json{{"lease_id", id}});
-  if (!r) {
-    return exit_refused;
+  if (auto done = refused_or_json(c, r)) {
+    return *done;
   }
-  if (c.json_output()) {
-    print_raw(r->raw);
-  } else {
-    std::cout << render_fields(describe(r->body, lease_order));
-  }
+  std::cout << render_fields(describe(r->body, lease_order));
   return exit_ok;
 }
 
@@ -447,12 +446,8 @@ int role_write(context& c, const std::string& name, const std::string& file) {
     return code;
   }
   auto r = c.post_text(role_target(name), *body);
-  if (!r) {
-    return exit_refused;
-  }
-  if (c.json_output()) {
-    print_raw(r->raw);
-    return exit_ok;
+  if (auto done = refused_or_json(c, r)) {
+    return *done;
   }
   std::cout << "role " << name << (member(r->body, "created") == true ? " created" : " updated")
             << '\n';
@@ -488,14 +483,10 @@ constexpr std::initializer_list<const char*> role_order = {"name",
 
 int role_read(context& c, const std::string& name) {
   auto r = c.get(role_target(name));
-  if (!r) {
-    return exit_refused;
+  if (auto done = refused_or_json(c, r)) {
+    return *done;
   }
-  if (c.json_output()) {
-    print_raw(r->raw);
-  } else {
-    std::cout << render_fields(describe(r->body, role_order));
-  }
+  std::cout << render_fields(describe(r->body, role_order));
   return exit_ok;
 }
 
@@ -574,12 +565,8 @@ int token_create(context& c, const std::string& name, const std::vector<std::str
     body["ttl"] = ttl;
   }
   auto r = c.post("/v1/sys/tokens", body);
-  if (!r) {
-    return exit_refused;
-  }
-  if (c.json_output()) {
-    print_raw(r->raw);
-    return exit_ok;
+  if (auto done = refused_or_json(c, r)) {
+    return *done;
   }
   // The new agent token is this command's result: it is printed, once.
   std::cout << render_fields({{"token", text_of(r->body, "token")},
@@ -595,14 +582,10 @@ int token_create(context& c, const std::string& name, const std::vector<std::str
 
 int token_revoke(context& c, const std::string& accessor) {
   auto r = c.del("/v1/sys/tokens/" + percent_encode(accessor));
-  if (!r) {
-    return exit_refused;
+  if (auto done = refused_or_json(c, r)) {
+    return *done;
   }
-  if (c.json_output()) {
-    print_raw(r->raw);
-  } else {
-    std::cout << "token " << accessor << " revoked\n";
-  }
+  std::cout << "token " << accessor << " revoked\n";
   return exit_ok;
 }
 
