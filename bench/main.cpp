@@ -60,6 +60,9 @@ int run(int argc, char** argv) {
                  "admin DSN of the PostgreSQL server for --store postgresql and --engine "
                  "postgresql; it must be allowed to CREATE DATABASE "
                  "(default: SECRETHUB_TEST_PG_DSN)");
+  app.add_option("--plot", env.plot_dir,
+                 "also draw the charts (SVG, with their data and gnuplot scripts) into this "
+                 "directory");
 
   const std::vector<std::string> store_kinds{"sqlite", "postgresql"};
   const std::vector<std::string> issue_store_kinds{"none", "sqlite", "postgresql"};

@@ -16,6 +16,7 @@ namespace secrethub::bench {
 struct environment {
   std::string data_dir;  ///< parent of SQLite scratch directories ("" = TMPDIR)
   std::string pg_dsn;  ///< admin DSN ("" = SECRETHUB_TEST_PG_DSN)
+  std::string plot_dir;  ///< where charts go (bench/plot.hpp); "" = no charts
 };
 
 // -- restart ------------------------------------------------------------------

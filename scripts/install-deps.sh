@@ -11,7 +11,15 @@ packages=(
   postgresql postgresql-client
   libspdlog-dev libcli11-dev libtomlplusplus-dev
   curl jq openssl prometheus
+  redis-server libhiredis-dev
+  gnuplot-nox
+  chromium
 )
+# Node.js runs the browser tests (tests/ui); any recent one will do, so
+# Debian's is installed only when none is on the PATH.
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for pkg in "${packages[@]}"; do
