@@ -78,6 +78,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(secrethub, caf::first_custom_type_id)
   CAF_ADD_ATOM(secrethub, secrethub, restore_atom, "restore")
   CAF_ADD_ATOM(secrethub, secrethub, metrics_atom, "metrics")
   CAF_ADD_ATOM(secrethub, secrethub, pool_atom, "pool")
+  CAF_ADD_ATOM(secrethub, secrethub, arm_atom, "arm")
+  CAF_ADD_ATOM(secrethub, secrethub, wake_atom, "wake")
 CAF_END_TYPE_ID_BLOCK(secrethub)
 
 namespace secrethub {
@@ -288,7 +290,13 @@ using role_actor = caf::typed_actor<
   caf::replies_to<count_atom>::with<uint64_t>,
   caf::replies_to<pool_atom>::with<role_metrics>,
   /// Restores stored leases of this role; replies with how many were taken.
-  caf::replies_to<restore_atom, lease_rows>::with<uint64_t>>;
+  caf::replies_to<restore_atom, lease_rows>::with<uint64_t>,
+  /// A lease's expiry alarm: at `due` (wall clock, nanoseconds since the
+  /// epoch) the role sends `expire_atom(generation)` back to the sending
+  /// lease actor, if it still lives. See role_state::expiries.
+  caf::reacts_to<arm_atom, int64_t, uint64_t>,
+  /// The role's own alarm clock (generation-marked like every timer here).
+  caf::reacts_to<wake_atom, uint64_t>>;
 
 /// Roles by name, leases by id, stats. The service facade talks only to it.
 using registry_actor = caf::typed_actor<

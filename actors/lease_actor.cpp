@@ -41,15 +41,6 @@ void write_journal(self_ptr self, store::change change, Done done) {
           [done](caf::error& err) mutable { done(false, from_caf_error(err).message); });
 }
 
-/// Delay until `t` on the wall clock, never negative.
-caf::timespan delay_until(self_ptr self, time_point t) {
-  auto d = t - self->state.rt->wall->now();
-  if (d < wall_clock::duration::zero()) {
-    d = wall_clock::duration::zero();
-  }
-  return std::chrono::duration_cast<caf::timespan>(d);
-}
-
 /// Makes sure an expiry timer fires no later than the lease's expiry. An
 /// already pending timer that is due earlier is kept: it re-arms on firing.
 void arm_expiry(self_ptr self) {
@@ -60,8 +51,10 @@ void arm_expiry(self_ptr self) {
   st.expiry_pending = true;
   st.expiry_due = st.rec->terms.expires_at;
   auto generation = ++st.expiry_generation;
-  self->delayed_send(self, delay_until(self, st.expiry_due), expire_atom::value,
-                     generation);
+  // The role keeps the alarm clock (role_state::expiries explains why).
+  auto due_ns =
+    std::chrono::duration_cast<std::chrono::nanoseconds>(st.expiry_due.time_since_epoch());
+  self->send(st.role, arm_atom::value, static_cast<int64_t>(due_ns.count()), generation);
 }
 
 void finish_revocation_waiters(self_ptr self) {

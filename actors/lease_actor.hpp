@@ -17,9 +17,9 @@ struct lease_actor_state {
   registry_actor registry;
   journal_actor journal;
 
-  // Expiry timer. CAF 0.17 timers cannot be cancelled: at most one expiry
-  // timer is pending; when it fires early (the lease was renewed) it re-arms
-  // for the remainder, and a generation number marks superseded ones.
+  // Expiry alarm, kept by the role's alarm clock (role_state::expiries): at
+  // most one is pending; when it rings early (the lease was renewed) it
+  // re-arms for the remainder, and a generation number marks superseded ones.
   uint64_t expiry_generation = 0;
   bool expiry_pending = false;
   time_point expiry_due;

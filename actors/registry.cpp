@@ -461,8 +461,8 @@ registry_actor::behavior_type registry_fn(self_ptr self, runtime_ptr rt, journal
       std::string next_after;
       auto i = filter.after.empty() ? st.leases.begin() : st.leases.upper_bound(filter.after);
       for (; i != st.leases.end(); ++i) {
-        if ((!filter.role.empty() && i->second.role != filter.role) ||
-            (!filter.owner.empty() && i->second.owner != filter.owner)) {
+        if ((!filter.role.empty() && *i->second.role != filter.role) ||
+            (!filter.owner.empty() && *i->second.owner != filter.owner)) {
           continue;
         }
         if (page.size() == limit) {
@@ -526,7 +526,8 @@ registry_actor::behavior_type registry_fn(self_ptr self, runtime_ptr rt, journal
            const std::string& owner, const lease_actor& actor, bool restarted) {
       auto& st = self->state;
       auto [i, inserted] =
-        st.leases.insert_or_assign(id, registered_lease{actor, role, owner});
+        st.leases.insert_or_assign(id, registered_lease{actor, &*st.names.insert(role).first,
+                                                        &*st.names.insert(owner).first});
       (void) i;
       if (inserted && !restarted) {
         ++st.counters.created_total;

@@ -6,6 +6,7 @@
 #include <array>
 #include <chrono>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -43,8 +44,10 @@ struct registered_role {
 
 struct registered_lease {
   lease_actor actor;
-  std::string role;
-  std::string owner;
+  /// Interned in registry_state::names: a million leases share a handful of
+  /// role names and token accessors.
+  const std::string* role = nullptr;
+  const std::string* owner = nullptr;
 };
 
 struct registry_state {
@@ -53,6 +56,9 @@ struct registry_state {
   std::map<std::string, registered_role, std::less<>> roles;
   /// Ordered by id: list pages with `after`.
   std::map<std::string, registered_lease, std::less<>> leases;
+  /// Role names and owners of registered leases; nodes never move, entries
+  /// are never removed (they are few: roles and tokens).
+  std::set<std::string, std::less<>> names;
 
   lease_stats counters;
   latency_window renewal_latency;

@@ -113,6 +113,57 @@ caf::typed_response_promise<Response> relay_to_pool(self_ptr self, Request req) 
   return rp;
 }
 
+// -- expiry alarms ------------------------------------------------------------
+
+/// Alarms handed out per wake-up before the role turns to its other mail, so
+/// a mass expiry does not hold up issues and revocations.
+constexpr size_t alarms_per_wake = 2048;
+
+bool later_alarm(const role_state::expiry_alarm& a, const role_state::expiry_alarm& b) {
+  return a.due > b.due;
+}
+
+/// Makes sure the role wakes no later than `due`.
+void schedule_wake(self_ptr self, time_point due) {
+  auto& st = self->state;
+  if (st.wake_pending && st.wake_due <= due) {
+    return;
+  }
+  st.wake_pending = true;
+  st.wake_due = due;
+  auto d = due - st.rt->wall->now();
+  if (d < wall_clock::duration::zero()) {
+    d = wall_clock::duration::zero();
+  }
+  self->delayed_send(self, std::chrono::duration_cast<caf::timespan>(d), wake_atom::value,
+                     ++st.wake_generation);
+}
+
+/// Sends every alarm that is due (up to alarms_per_wake) to its lease, then
+/// schedules the next wake-up.
+void ring_due_alarms(self_ptr self) {
+  auto& st = self->state;
+  auto now = st.rt->wall->now();
+  size_t rung = 0;
+  while (!st.expiries.empty() && st.expiries.front().due <= now && rung < alarms_per_wake) {
+    std::pop_heap(st.expiries.begin(), st.expiries.end(), later_alarm);
+    auto alarm = st.expiries.back();
+    st.expiries.pop_back();
+    ++rung;
+    if (auto i = st.leases.find(alarm.lease); i != st.leases.end()) {
+      self->send(i->second.handle, expire_atom::value, alarm.generation);
+    }
+  }
+  if (st.expiries.empty()) {
+    if (st.expiries.capacity() > 1024) {
+      st.expiries.shrink_to_fit();  // give back what a burst of leases took
+    }
+    return;
+  }
+  // More due right now: continue after the mail that arrived meanwhile.
+  schedule_wake(self, std::max(now, st.expiries.front().due));
+}
+
 // -- leases -------------------------------------------------------------------
 
 lease_actor spawn_lease(self_ptr self, const lease_record_ptr& rec, bool restarted) {
@@ -120,7 +171,7 @@ lease_actor spawn_lease(self_ptr self, const lease_record_ptr& rec, bool restart
   auto handle = self->spawn<caf::monitored>(lease_fn, rec, st.rt,
                                             caf::actor_cast<role_actor>(self), st.registry,
                                             st.journal);
-  st.leases[handle.address()] = supervised_lease{handle, rec};
+  st.leases[handle.id()] = supervised_lease{handle, rec};
   if (!rec->cleanup) {
     self->send(st.registry, lease_up_atom::value, rec->lease_id, rec->role, rec->owner, handle,
                restarted);
@@ -330,7 +381,7 @@ role_actor::behavior_type role_fn(self_ptr self, role_config config, runtime_ptr
 
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
-    auto i = st.leases.find(dm.source);
+    auto i = st.leases.find(dm.source.id());
     if (i == st.leases.end()) {
       return;
     }
@@ -418,6 +469,26 @@ role_actor::behavior_type role_fn(self_ptr self, role_config config, runtime_ptr
       m.pool_in_use = st.workers.size() - std::min(st.workers.size(), st.idle.size());
       m.pool_queued = st.waiting.size();
       return m;
+    },
+    [self](arm_atom, int64_t due_ns, uint64_t generation) {
+      auto& st = self->state;
+      auto sender = self->current_sender();
+      if (!sender) {
+        return;
+      }
+      auto due = time_point{std::chrono::duration_cast<wall_clock::duration>(
+        std::chrono::nanoseconds{due_ns})};
+      st.expiries.push_back(role_state::expiry_alarm{due, sender->id(), generation});
+      std::push_heap(st.expiries.begin(), st.expiries.end(), later_alarm);
+      schedule_wake(self, due);
+    },
+    [self](wake_atom, uint64_t generation) {
+      auto& st = self->state;
+      if (generation != st.wake_generation) {
+        return;  // superseded by an earlier wake-up
+      }
+      st.wake_pending = false;
+      ring_due_alarms(self);
     },
     [self](restore_atom, const lease_rows& rows) -> uint64_t {
       for (auto& row : rows) {

@@ -33,7 +33,26 @@ struct role_state {
   std::vector<db_worker_actor> idle;
   std::deque<std::function<void(const db_worker_actor&)>> waiting;
 
-  std::unordered_map<caf::actor_addr, supervised_lease> leases;
+  /// Keyed by actor id: expiry alarms name their lease by id, so a lease
+  /// that is gone is simply not found.
+  std::unordered_map<caf::actor_id, supervised_lease> leases;
+
+  // Expiry alarms of this role's leases: a min-heap by due time and one CAF
+  // timer for the earliest. Each lease actor still decides what its alarm
+  // means (generation, renewed meanwhile, re-arm); the role only keeps the
+  // clock. Why not a delayed_send per lease: in CAF 0.17 each pending one
+  // costs ~216 bytes (mailbox element plus two clock entries) and cannot be
+  // cancelled, so renewals leave stale ones behind; an entry here is 24
+  // bytes. Entries of leases that ended early are dropped when due.
+  struct expiry_alarm {
+    time_point due;
+    caf::actor_id lease = 0;
+    uint64_t generation = 0;
+  };
+  std::vector<expiry_alarm> expiries;  ///< heap, earliest on top
+  bool wake_pending = false;
+  time_point wake_due;
+  uint64_t wake_generation = 0;
   bool stopping = false;
 
   static inline const char* name = "secrethub.role";

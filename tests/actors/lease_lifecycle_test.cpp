@@ -7,6 +7,7 @@
 #include "actors/caf_types.hpp"
 #include "actors/journal.hpp"
 #include "actors/registry.hpp"
+#include "actors/role_actor.hpp"
 #include "actors/runtime.hpp"
 #include "core/time_format.hpp"
 #include "store/memory_store.hpp"
@@ -121,6 +122,11 @@ struct fixture {
   }
 
   size_t pending_timers() { return sched->clock().schedule().size(); }
+
+  role_state& role_internals(const std::string& name) {
+    auto* ptr = caf::actor_cast<caf::abstract_actor*>(registry_internals().roles.at(name).actor);
+    return dynamic_cast<role_actor::stateful_base<role_state>&>(*ptr).state;
+  }
 };
 
 }  // namespace
@@ -178,6 +184,34 @@ BOOST_AUTO_TEST_CASE(renew_moves_expiry_and_the_stale_timer_is_ignored) {
   BOOST_TEST(stats().renewed_total == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(leases_of_one_role_expire_in_due_order_on_the_roles_alarm_clock) {
+  write(fake_role("readers"));
+  auto late = issue("readers", 30);
+  auto early = issue("readers", 10);
+  auto middle = issue("readers", 20);
+  auto revoked = issue("readers", 15);
+  BOOST_TEST(role_internals("readers").expiries.size() == 4u);
+  BOOST_REQUIRE(ask<lease_view>(revoke_atom::value, revoked.lease_id).has_value());
+  advance(9999ms);
+  BOOST_TEST(db->has_user(early.username));
+  advance(1ms);
+  BOOST_TEST(!db->has_user(early.username));
+  BOOST_TEST(db->has_user(middle.username));
+  advance(5s);  // the revoked lease's alarm rings for nobody
+  BOOST_TEST(db->has_user(middle.username));
+  BOOST_TEST(role_internals("readers").expiries.size() == 2u);
+  advance(5s);
+  BOOST_TEST(!db->has_user(middle.username));
+  BOOST_TEST(db->has_user(late.username));
+  advance(10s);
+  BOOST_TEST(!db->has_user(late.username));
+  BOOST_TEST(role_internals("readers").expiries.empty());
+  BOOST_TEST(!role_internals("readers").wake_pending);
+  auto s = stats();
+  BOOST_TEST(s.expired_total == 3u);
+  BOOST_TEST(s.revoked_total == 4u);
+}
+
 BOOST_AUTO_TEST_CASE(renew_to_an_earlier_expiry_arms_an_earlier_timer) {
   write(fake_role("readers"));
   auto lease = issue("readers", 100);
@@ -217,6 +251,7 @@ BOOST_AUTO_TEST_CASE(renew_churn_leaves_at_most_one_expiry_timer_per_lease) {
     BOOST_REQUIRE(r.has_value());
   }
   BOOST_TEST(pending_timers() == before);
+  BOOST_TEST(role_internals("readers").expiries.size() == 1u);
   BOOST_TEST(db->renews() == 50);
 }
 
