@@ -15,6 +15,45 @@
 
 namespace secrethub {
 
+std::optional<lease_key> to_lease_key(std::string_view lease_id) {
+  if (!is_lease_id(lease_id)) {
+    return std::nullopt;
+  }
+  auto nibble = [](char c) -> uint8_t {
+    if (c >= '0' && c <= '9') {
+      return static_cast<uint8_t>(c - '0');
+    }
+    if (c >= 'a' && c <= 'f') {
+      return static_cast<uint8_t>(c - 'a' + 10);
+    }
+    return static_cast<uint8_t>(c - 'A' + 10);
+  };
+  lease_key key{};
+  size_t n = 0;
+  for (size_t i = 0; i + 1 < lease_id.size(); ++i) {
+    if (lease_id[i] == '-') {
+      continue;
+    }
+    key[n++] = static_cast<uint8_t>(nibble(lease_id[i]) << 4 | nibble(lease_id[i + 1]));
+    ++i;
+  }
+  return key;
+}
+
+std::string to_lease_id(const lease_key& key) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (size_t i = 0; i < key.size(); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) {
+      out += '-';
+    }
+    out += hex[key[i] >> 4];
+    out += hex[key[i] & 0x0f];
+  }
+  return out;
+}
+
 // -- latency and rate windows -------------------------------------------------------
 
 void latency_window::add(double ms) {
@@ -427,14 +466,16 @@ registry_actor::behavior_type registry_fn(self_ptr self, runtime_ptr rt, journal
     },
     [self](renew_atom, const std::string& id, int64_t increment)
       -> caf::result<renewal_result> {
-      auto i = self->state.leases.find(id);
+      auto key = to_lease_key(id);
+      auto i = key ? self->state.leases.find(*key) : self->state.leases.end();
       if (i == self->state.leases.end()) {
         return no_lease(id);
       }
       return self->delegate(i->second.actor, renew_atom::value, increment);
     },
     [self](revoke_atom, const std::string& id) -> caf::result<lease_view> {
-      auto i = self->state.leases.find(id);
+      auto key = to_lease_key(id);
+      auto i = key ? self->state.leases.find(*key) : self->state.leases.end();
       if (i == self->state.leases.end()) {
         return no_lease(id);
       }
@@ -448,7 +489,8 @@ registry_actor::behavior_type registry_fn(self_ptr self, runtime_ptr rt, journal
       return self->delegate(i->second.actor, revoke_all_atom::value);
     },
     [self](lookup_atom, const std::string& id) -> caf::result<lease_view> {
-      auto i = self->state.leases.find(id);
+      auto key = to_lease_key(id);
+      auto i = key ? self->state.leases.find(*key) : self->state.leases.end();
       if (i == self->state.leases.end()) {
         return no_lease(id);
       }
@@ -459,7 +501,15 @@ registry_actor::behavior_type registry_fn(self_ptr self, runtime_ptr rt, journal
       auto limit = std::clamp<uint32_t>(filter.limit, 1, 1000);
       std::vector<std::pair<std::string, lease_actor>> page;
       std::string next_after;
-      auto i = filter.after.empty() ? st.leases.begin() : st.leases.upper_bound(filter.after);
+      auto i = st.leases.begin();
+      if (!filter.after.empty()) {
+        auto after = to_lease_key(filter.after);
+        if (!after) {
+          return make_caf_error(errc::invalid_argument,
+                                "after must be a lease id (the next_after of the previous page)");
+        }
+        i = st.leases.upper_bound(*after);
+      }
       for (; i != st.leases.end(); ++i) {
         if ((!filter.role.empty() && *i->second.role != filter.role) ||
             (!filter.owner.empty() && *i->second.owner != filter.owner)) {
@@ -469,7 +519,7 @@ registry_actor::behavior_type registry_fn(self_ptr self, runtime_ptr rt, journal
           next_after = page.back().first;
           break;
         }
-        page.emplace_back(i->first, i->second.actor);
+        page.emplace_back(to_lease_id(i->first), i->second.actor);
       }
       auto helper = self->spawn(gather_fn, std::move(page), std::move(next_after));
       return self->delegate(helper, list_atom::value);
@@ -525,9 +575,13 @@ registry_actor::behavior_type registry_fn(self_ptr self, runtime_ptr rt, journal
     [self](lease_up_atom, const std::string& id, const std::string& role,
            const std::string& owner, const lease_actor& actor, bool restarted) {
       auto& st = self->state;
+      auto key = to_lease_key(id);
+      if (!key) {
+        return;  // ids are made by make_lease_id and checked when read from the store
+      }
       auto [i, inserted] =
-        st.leases.insert_or_assign(id, registered_lease{actor, &*st.names.insert(role).first,
-                                                        &*st.names.insert(owner).first});
+        st.leases.insert_or_assign(*key, registered_lease{actor, &*st.names.insert(role).first,
+                                                          &*st.names.insert(owner).first});
       (void) i;
       if (inserted && !restarted) {
         ++st.counters.created_total;
@@ -542,7 +596,8 @@ registry_actor::behavior_type registry_fn(self_ptr self, runtime_ptr rt, journal
     },
     [self](lease_down_atom, const std::string& id, const std::string& role) {
       auto& st = self->state;
-      if (st.leases.erase(id) == 0) {
+      auto key = to_lease_key(id);
+      if (!key || st.leases.erase(*key) == 0) {
         return;
       }
       auto r = st.roles.find(role);

@@ -6,8 +6,10 @@
 #include <array>
 #include <chrono>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace secrethub {
@@ -42,6 +44,16 @@ struct registered_role {
   uint64_t active = 0;
 };
 
+/// A lease id (UUID) as its 16 bytes: half the size of its text, no heap
+/// allocation, and the same order as the lowercase text (pages by `after`).
+using lease_key = std::array<uint8_t, 16>;
+
+/// The key of a lease id in 8-4-4-4-12 hex form (either case); nullopt for
+/// anything else.
+std::optional<lease_key> to_lease_key(std::string_view lease_id);
+/// The lowercase text form of `key`.
+std::string to_lease_id(const lease_key& key);
+
 struct registered_lease {
   lease_actor actor;
   /// Interned in registry_state::names: a million leases share a handful of
@@ -55,7 +67,7 @@ struct registry_state {
   journal_actor journal;
   std::map<std::string, registered_role, std::less<>> roles;
   /// Ordered by id: list pages with `after`.
-  std::map<std::string, registered_lease, std::less<>> leases;
+  std::map<lease_key, registered_lease> leases;
   /// Role names and owners of registered leases; nodes never move, entries
   /// are never removed (they are few: roles and tokens).
   std::set<std::string, std::less<>> names;

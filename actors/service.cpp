@@ -132,10 +132,17 @@ struct service::impl {
       log("restore: skipped a bad lease record: " + p);
     }
     std::map<std::string, lease_rows> by_role;
+    size_t total = 0;
     for (auto& row : load.leases) {
+      if (!is_lease_id(row.lease_id)) {
+        // The registry indexes leases by the UUID's bytes (registry.hpp).
+        log("restore: skipped a bad lease record: lease " + row.lease_id +
+            ": its id is not a UUID");
+        continue;
+      }
       by_role[row.role].push_back(std::move(row));
+      ++total;
     }
-    const size_t total = load.leases.size();
     size_t done = 0;
     auto started = std::chrono::steady_clock::now();
     auto last_report = started;

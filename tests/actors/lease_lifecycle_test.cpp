@@ -289,10 +289,10 @@ BOOST_AUTO_TEST_CASE(failed_revocation_is_visible_retried_with_backoff_and_recov
 BOOST_AUTO_TEST_CASE(lease_actor_that_dies_abnormally_is_restarted_from_its_record) {
   write(fake_role("readers"));
   auto lease = issue("readers", 30);
-  auto old_handle = registry_internals().leases.at(lease.lease_id).actor;
+  auto old_handle = registry_internals().leases.at(*to_lease_key(lease.lease_id)).actor;
   caf::anon_send_exit(old_handle, caf::exit_reason::kill);
   settle();
-  auto new_handle = registry_internals().leases.at(lease.lease_id).actor;
+  auto new_handle = registry_internals().leases.at(*to_lease_key(lease.lease_id)).actor;
   BOOST_TEST((new_handle != old_handle));
   auto view = lookup(lease.lease_id);
   BOOST_REQUIRE(view.has_value());

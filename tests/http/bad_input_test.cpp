@@ -592,6 +592,8 @@ std::vector<bad_case> fixture::cases() const {
       get("limit=5000", "/v1/sys/leases?limit=5000", who::admin, 400, bad_limit),
       get("limit=-1", "/v1/sys/leases?limit=-1", who::admin, 400, bad_limit),
       get("limit=10x", "/v1/sys/leases?limit=10x", who::admin, 400, bad_limit),
+      get("after that is not a lease id", "/v1/sys/leases?after=zzz", who::admin, 400,
+          "after must be a lease id (the next_after of the previous page)"),
       get("role filter with an invalid name", "/v1/sys/leases?role=bad%20name", who::admin, 400,
           bad_name),
       // (was a server bug, fixed)
