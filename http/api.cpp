@@ -1,6 +1,7 @@
 #include "http/api.hpp"
 
 #include "core/role_config.hpp"
+#include "http/admin_ui.hpp"
 #include "http/json_codec.hpp"
 #include "http/metrics.hpp"
 #include "http/status.hpp"
@@ -576,6 +577,13 @@ expected<lease_view> api::visible_lease(const caller& c, const std::string& leas
 
 api_response api::handle(const api_request& req) const noexcept {
   try {
+    if (is_admin_ui_path(req.path)) {
+      // The web UI's static files: no token (they hold no data), one
+      // metrics label for all of them.
+      auto out = serve_admin_ui(req);
+      count_request("/admin/{}", out.status);
+      return out;
+    }
     auto segments = split_path(req.path);
     // -- dispatch -----------------------------------------------------------
     // The most specific matching path wins (a literal segment beats a

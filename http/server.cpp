@@ -70,7 +70,9 @@ struct http_server::impl {
     for (auto& [k, v] : res.headers) {
       out.set_header(k, v);
     }
-    out.set_header("Cache-Control", "no-store");
+    if (!out.has_header("Cache-Control")) {
+      out.set_header("Cache-Control", "no-store");  // the api's data is never cached
+    }
     out.set_content(res.body, res.content_type.c_str());
   }
 };
