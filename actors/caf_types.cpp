@@ -42,8 +42,8 @@ error from_caf_error(const caf::error& e) {
 
 lease_view make_view(const lease_record& r, time_point now) {
   lease_view v;
-  v.lease_id = r.lease_id;
-  v.role = r.role;
+  v.lease_id = r.lease_id();
+  v.role = r.role();
   v.username = r.username;
   v.issued_at = r.terms.issued_at;
   v.expires_at = r.terms.expires_at;

@@ -102,20 +102,18 @@ journal_actor::behavior_type journal_fn(self_ptr self, std::shared_ptr<store::st
 
 store::lease_row to_row(const lease_record& rec, store::stored_state state) {
   store::lease_row row;
-  row.lease_id = rec.lease_id;
-  row.role = rec.role;
+  row.lease_id = rec.lease_id();
+  row.role = rec.role();
   row.username = rec.username;
   row.state = state;
   row.issued_at = rec.terms.issued_at;
   row.expires_at = rec.terms.expires_at;
   row.max_expires_at = rec.terms.max_expires_at;
   row.renewable = rec.terms.renewable;
-  row.default_ttl = rec.limits.default_ttl;
-  row.max_ttl = rec.limits.max_ttl;
-  if (rec.statements) {
-    row.renewal_statements = rec.statements->renewal;
-    row.revocation_statements = rec.statements->revocation;
-  }
+  row.default_ttl = rec.policy->limits.default_ttl;
+  row.max_ttl = rec.policy->limits.max_ttl;
+  row.renewal_statements = rec.policy->renewal_statements;
+  row.revocation_statements = rec.policy->revocation_statements;
   row.metadata = rec.metadata;
   row.owner = rec.owner;
   row.last_error = rec.last_error;
@@ -123,15 +121,20 @@ store::lease_row to_row(const lease_record& rec, store::stored_state state) {
   return row;
 }
 
-lease_record_ptr from_row(const store::lease_row& row) {
+lease_record_ptr from_row(const store::lease_row& row,
+                          std::shared_ptr<const lease_policy>& recent_policy) {
   auto rec = std::make_shared<lease_record>();
-  rec->lease_id = row.lease_id;
-  rec->role = row.role;
+  if (auto key = to_lease_key(row.lease_id)) {
+    rec->id = *key;
+  }
   rec->username = row.username;
   rec->terms = lease_terms{row.issued_at, row.expires_at, row.max_expires_at, row.renewable};
-  rec->limits = ttl_limits{row.default_ttl, row.max_ttl};
-  rec->statements = std::make_shared<const lease_statements>(
-    lease_statements{row.renewal_statements, row.revocation_statements});
+  lease_policy policy{row.role, ttl_limits{row.default_ttl, row.max_ttl},
+                      row.renewal_statements, row.revocation_statements};
+  if (!recent_policy || !(*recent_policy == policy)) {
+    recent_policy = std::make_shared<const lease_policy>(std::move(policy));
+  }
+  rec->policy = recent_policy;
   rec->metadata = row.metadata;
   rec->owner = row.owner;
   rec->last_error = row.last_error;

@@ -33,8 +33,11 @@ journal_actor::behavior_type journal_fn(journal_actor::stateful_pointer<journal_
 /// The stored form of a lease.
 store::lease_row to_row(const lease_record& rec, store::stored_state state);
 
-/// A lease record from its stored form. Statements are shared through
-/// `cache` so leases of one role version share one copy.
-lease_record_ptr from_row(const store::lease_row& row);
+/// A lease record from its stored form. Its policy is `recent_policy` when
+/// the values match, else a new one that becomes `recent_policy`: rows of one
+/// role version come together, so they share one copy. An id that is not a
+/// UUID becomes the zero key (the caller checks ids: service restore).
+lease_record_ptr from_row(const store::lease_row& row,
+                          std::shared_ptr<const lease_policy>& recent_policy);
 
 }  // namespace secrethub

@@ -28,7 +28,8 @@ void audit_system(self_ptr self, const char* operation, bool ok, std::string err
     return;
   }
   st.rt->on_system_event(
-    system_event{operation, st.rec->lease_id, st.rec->role, st.rec->username, ok, std::move(error)});
+    system_event{operation, st.rec->lease_id(), st.rec->role(), st.rec->username, ok,
+                 std::move(error)});
 }
 
 /// Writes `change` to the journal and calls `done(ok, error message)` once
@@ -84,14 +85,14 @@ void start_revocation(self_ptr self) {
     rec.state = lease_state::revoking;
   }
   ++rec.revoke_attempts;
-  engines::revoke_user_request req{rec.username, rec.statements->revocation};
+  engines::revoke_user_request req{rec.username, rec.policy->revocation_statements};
   self->request(st.role, caf::infinite, db_revoke_atom::value, std::move(req))
     .then(
       [self](const engines::revoke_user_response& resp) {
         // The user is gone: only now may the record go (write-ahead rule).
         // Should the store fail here, the record stays and a later start
         // revokes again, which is idempotent.
-        write_journal(self, store::delete_lease{self->state.rec->lease_id},
+        write_journal(self, store::delete_lease{self->state.rec->lease_id()},
                 [self, resp](bool, const std::string&) {
                   auto& st = self->state;
                   auto& rec = *st.rec;
@@ -114,7 +115,7 @@ void start_revocation(self_ptr self) {
                   // Leave the registry's index before answering, so a caller
                   // never finds a revoked lease after being told it is revoked.
                   if (!rec.cleanup) {
-                    self->send(st.registry, lease_down_atom::value, rec.lease_id, rec.role);
+                    self->send(st.registry, lease_down_atom::value, rec.lease_id(), rec.role());
                   }
                   finish_revocation_waiters(self);
                   self->quit();
@@ -173,7 +174,7 @@ void finish_renewal(self_ptr self, caf::typed_response_promise<renewal_result> r
          std::chrono::duration<double, std::milli>(elapsed).count());
   auto now = st.rt->wall->now();
   renewal_result out;
-  out.lease_id = rec.lease_id;
+  out.lease_id = rec.lease_id();
   out.expires_at = rec.terms.expires_at;
   out.lease_duration = st.rt->rules.seconds_until(rec.terms.expires_at);
   out.renewable = rec.terms.renewable && rec.terms.expires_at > now;
@@ -213,7 +214,7 @@ lease_actor::behavior_type lease_fn(self_ptr self, lease_record_ptr rec, runtime
       auto rp = self->make_response_promise<renewal_result>();
       auto started = std::chrono::steady_clock::now();
       auto terms = st.rt->rules.renew(st.rec->terms, st.rec->state, increment,
-                                      st.rec->limits);
+                                      st.rec->policy->limits);
       if (!terms) {
         report(self, lease_event_kind::renewal_failed);
         rp.deliver(to_caf_error(terms.error()));
@@ -221,7 +222,7 @@ lease_actor::behavior_type lease_fn(self_ptr self, lease_record_ptr rec, runtime
       }
       engines::renew_user_request req{st.rec->username,
                                       database_expiration(terms->expires_at),
-                                      st.rec->statements->renewal};
+                                      st.rec->policy->renewal_statements};
       self->request(st.role, caf::infinite, db_renew_atom::value, std::move(req))
         .then(
           [self, rp, started, t = *terms](const engines::renew_user_response&) mutable {

@@ -15,45 +15,6 @@
 
 namespace secrethub {
 
-std::optional<lease_key> to_lease_key(std::string_view lease_id) {
-  if (!is_lease_id(lease_id)) {
-    return std::nullopt;
-  }
-  auto nibble = [](char c) -> uint8_t {
-    if (c >= '0' && c <= '9') {
-      return static_cast<uint8_t>(c - '0');
-    }
-    if (c >= 'a' && c <= 'f') {
-      return static_cast<uint8_t>(c - 'a' + 10);
-    }
-    return static_cast<uint8_t>(c - 'A' + 10);
-  };
-  lease_key key{};
-  size_t n = 0;
-  for (size_t i = 0; i + 1 < lease_id.size(); ++i) {
-    if (lease_id[i] == '-') {
-      continue;
-    }
-    key[n++] = static_cast<uint8_t>(nibble(lease_id[i]) << 4 | nibble(lease_id[i + 1]));
-    ++i;
-  }
-  return key;
-}
-
-std::string to_lease_id(const lease_key& key) {
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(36);
-  for (size_t i = 0; i < key.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) {
-      out += '-';
-    }
-    out += hex[key[i] >> 4];
-    out += hex[key[i] & 0x0f];
-  }
-  return out;
-}
-
 // -- latency and rate windows -------------------------------------------------------
 
 void latency_window::add(double ms) {

@@ -2,6 +2,7 @@
 
 #include "actors/caf_types.hpp"
 #include "actors/runtime.hpp"
+#include "core/credentials.hpp"
 
 #include <array>
 #include <chrono>
@@ -43,16 +44,6 @@ struct registered_role {
   role_config config;
   uint64_t active = 0;
 };
-
-/// A lease id (UUID) as its 16 bytes: half the size of its text, no heap
-/// allocation, and the same order as the lowercase text (pages by `after`).
-using lease_key = std::array<uint8_t, 16>;
-
-/// The key of a lease id in 8-4-4-4-12 hex form (either case); nullopt for
-/// anything else.
-std::optional<lease_key> to_lease_key(std::string_view lease_id);
-/// The lowercase text form of `key`.
-std::string to_lease_id(const lease_key& key);
 
 struct registered_lease {
   lease_actor actor;

@@ -173,7 +173,7 @@ lease_actor spawn_lease(self_ptr self, const lease_record_ptr& rec, bool restart
                                             st.journal);
   st.leases[handle.id()] = supervised_lease{handle, rec};
   if (!rec->cleanup) {
-    self->send(st.registry, lease_up_atom::value, rec->lease_id, rec->role, rec->owner, handle,
+    self->send(st.registry, lease_up_atom::value, rec->lease_id(), rec->role(), rec->owner, handle,
                restarted);
   }
   return handle;
@@ -212,12 +212,10 @@ void issue_attempt(self_ptr self, caf::typed_response_promise<issued_lease> rp,
   auto& st = self->state;
   auto now = st.rt->wall->now();
   auto rec = std::make_shared<lease_record>();
-  rec->lease_id = make_lease_id();
-  rec->role = st.config.name;
+  rec->id = make_lease_key();
   rec->username = make_username(st.config.name, now);
   rec->terms = terms;
-  rec->limits = ttl_limits{st.config.default_ttl, st.config.max_ttl};
-  rec->statements = st.statements;
+  rec->policy = st.policy;
   rec->metadata = req.metadata.empty() ? "{}" : req.metadata;
   rec->owner = req.owner;
   write_journal(
@@ -261,7 +259,7 @@ void create_user(self_ptr self, caf::typed_response_promise<issued_lease> rp,
         auto& st = self->state;
         spawn_lease(self, rec, false);
         issued_lease out;
-        out.lease_id = rec->lease_id;
+        out.lease_id = rec->lease_id();
         out.username = rec->username;
         out.password = std::move(password);
         out.host = resp.host;
@@ -283,7 +281,7 @@ void create_user(self_ptr self, caf::typed_response_promise<issued_lease> rp,
                        e.code == errc::invalid_argument;
     if (rolled_back) {
       // The statements failed inside their transaction: no user exists.
-      write_journal(self, store::delete_lease{rec->lease_id}, [](bool, const std::string&) {});
+      write_journal(self, store::delete_lease{rec->lease_id()}, [](bool, const std::string&) {});
     } else {
       // Unreachable or lost mid-way: the user may exist. Revoke to be sure.
       spawn_cleanup(self, rec);
@@ -297,7 +295,7 @@ void create_user(self_ptr self, caf::typed_response_promise<issued_lease> rp,
   };
   if (!submit<db_create_atom>(self, std::move(create), std::move(on_ok), std::move(on_err),
                               true)) {
-    write_journal(self, store::delete_lease{rec->lease_id}, [](bool, const std::string&) {});
+    write_journal(self, store::delete_lease{rec->lease_id()}, [](bool, const std::string&) {});
     report_issue_failure(self);
     rp.deliver(overloaded_error(self));
   }
@@ -362,9 +360,10 @@ revoke_all_actor::behavior_type revoke_all_fn(
   };
 }
 
-std::shared_ptr<const lease_statements> statements_of(const role_config& c) {
-  return std::make_shared<const lease_statements>(
-    lease_statements{c.renewal_statements, c.revocation_statements});
+std::shared_ptr<const lease_policy> policy_of(const role_config& c) {
+  return std::make_shared<const lease_policy>(
+    lease_policy{c.name, ttl_limits{c.default_ttl, c.max_ttl}, c.renewal_statements,
+                 c.revocation_statements});
 }
 
 }  // namespace
@@ -376,7 +375,7 @@ role_actor::behavior_type role_fn(self_ptr self, role_config config, runtime_ptr
   st.registry = std::move(registry);
   st.journal = std::move(journal);
   st.config = std::move(config);
-  st.statements = statements_of(st.config);
+  st.policy = policy_of(st.config);
   start_pool(self);
 
   self->set_down_handler([self](caf::down_msg& dm) {
@@ -392,7 +391,7 @@ role_actor::behavior_type role_fn(self_ptr self, role_config config, runtime_ptr
     }
     if (!dm.reason || dm.reason == caf::exit_reason::normal ||
         dm.reason == caf::exit_reason::user_shutdown) {
-      self->send(st.registry, lease_down_atom::value, rec->lease_id, rec->role);
+      self->send(st.registry, lease_down_atom::value, rec->lease_id(), rec->role());
       return;
     }
     // Died abnormally: restart it from its record.
@@ -435,7 +434,7 @@ role_actor::behavior_type role_fn(self_ptr self, role_config config, runtime_ptr
     [self](role_put_atom, role_config config) {
       auto& st = self->state;
       st.config = std::move(config);
-      st.statements = statements_of(st.config);
+      st.policy = policy_of(st.config);
       // Idle workers of the old config go now, busy ones when they finish.
       for (auto& w : st.idle) {
         self->send_exit(w, caf::exit_reason::user_shutdown);
@@ -491,8 +490,11 @@ role_actor::behavior_type role_fn(self_ptr self, role_config config, runtime_ptr
       ring_due_alarms(self);
     },
     [self](restore_atom, const lease_rows& rows) -> uint64_t {
+      // Restored leases share their policy with the role's current one,
+      // or with the lease before them, when the values match.
+      auto recent = self->state.policy;
       for (auto& row : rows) {
-        spawn_lease(self, from_row(row), true);
+        spawn_lease(self, from_row(row, recent), true);
       }
       return rows.size();
     },

@@ -25,7 +25,8 @@ struct role_state {
   registry_actor registry;
   journal_actor journal;
   role_config config;
-  std::shared_ptr<const lease_statements> statements;
+  /// What leases issued now keep of the role (lease_record.hpp).
+  std::shared_ptr<const lease_policy> policy;
 
   // Connection pool: workers of the current config, the idle ones, and
   // operations waiting for a worker (bounded by config.queue_limit).

@@ -95,22 +95,53 @@ std::string make_username(std::string_view role, time_point now) {
 
 std::string make_password(std::size_t length) { return random_string(password_alphabet, length); }
 
-std::string make_lease_id() {
-  std::array<unsigned char, 16> bytes{};
+lease_key make_lease_key() {
+  lease_key bytes{};
   random_bytes(bytes.data(), bytes.size());
-  bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0fU) | 0x40U);  // version 4
-  bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3fU) | 0x80U);  // RFC 4122 variant
+  bytes[6] = static_cast<uint8_t>((bytes[6] & 0x0fU) | 0x40U);  // version 4
+  bytes[8] = static_cast<uint8_t>((bytes[8] & 0x3fU) | 0x80U);  // RFC 4122 variant
+  return bytes;
+}
+
+std::string to_lease_id(const lease_key& key) {
   constexpr std::string_view hex = "0123456789abcdef";
   std::string id;
   id.reserve(36);
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
+  for (std::size_t i = 0; i < key.size(); ++i) {
     if (i == 4 || i == 6 || i == 8 || i == 10) {
       id += '-';
     }
-    id += hex[bytes[i] >> 4];
-    id += hex[bytes[i] & 0x0fU];
+    id += hex[key[i] >> 4];
+    id += hex[key[i] & 0x0fU];
   }
   return id;
+}
+
+std::string make_lease_id() { return to_lease_id(make_lease_key()); }
+
+std::optional<lease_key> to_lease_key(std::string_view lease_id) {
+  if (!is_lease_id(lease_id)) {
+    return std::nullopt;
+  }
+  auto nibble = [](char c) {
+    if (c >= '0' && c <= '9') {
+      return static_cast<unsigned>(c - '0');
+    }
+    if (c >= 'a' && c <= 'f') {
+      return static_cast<unsigned>(c - 'a' + 10);
+    }
+    return static_cast<unsigned>(c - 'A' + 10);
+  };
+  lease_key key{};
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < lease_id.size(); ++i) {
+    if (lease_id[i] == '-') {
+      continue;
+    }
+    key[n++] = static_cast<uint8_t>(nibble(lease_id[i]) << 4 | nibble(lease_id[i + 1]));
+    ++i;
+  }
+  return key;
 }
 
 bool is_lease_id(std::string_view s) {
