@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 using namespace secrethub;
 using std::chrono::seconds;
@@ -137,4 +138,33 @@ BOOST_AUTO_TEST_CASE(lease_id_check_accepts_both_cases_and_rejects_malformed_ids
   BOOST_TEST(!is_lease_id("123e4567-e89b-42d3-a456-42661417400g"));   // not hex
   BOOST_TEST(!is_lease_id("123e4567-e89b-42d3-a456-426614174000\n"));
   BOOST_TEST(!is_lease_id("../../../../etc/passwd-aaaa-bbbb-cccc"));
+}
+
+BOOST_AUTO_TEST_CASE(lease_key_round_trips_and_orders_like_the_lowercase_text) {
+  std::set<std::string> texts;
+  std::set<lease_key> keys;
+  for (int i = 0; i < 500; ++i) {
+    auto key = make_lease_key();
+    auto text = to_lease_id(key);
+    BOOST_TEST(is_lease_id(text), text);
+    BOOST_TEST(text[14] == '4');  // version 4
+    auto back = to_lease_key(text);
+    BOOST_REQUIRE(back.has_value());
+    BOOST_TEST((*back == key));
+    texts.insert(text);
+    keys.insert(key);
+  }
+  // The registry pages by key; clients page by text: the orders must agree.
+  std::vector<std::string> by_key;
+  for (const auto& k : keys) {
+    by_key.push_back(to_lease_id(k));
+  }
+  BOOST_TEST(by_key == std::vector<std::string>(texts.begin(), texts.end()),
+             boost::test_tools::per_element());
+
+  auto upper = to_lease_key("123E4567-E89B-42D3-A456-426614174000");
+  BOOST_REQUIRE(upper.has_value());
+  BOOST_TEST(to_lease_id(*upper) == "123e4567-e89b-42d3-a456-426614174000");
+  BOOST_TEST(!to_lease_key("123e4567-e89b-42d3-a456-42661417400g").has_value());
+  BOOST_TEST(!to_lease_key("").has_value());
 }
