@@ -19,3 +19,6 @@ pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 # (TOML_HEADER_ONLY=0, TOML_SHARED_LIB=1) and -ltomlplusplus go together.
 pkg_check_modules(TOMLPLUSPLUS REQUIRED IMPORTED_TARGET tomlplusplus)
 find_package(spdlog REQUIRED)
+# The Redis engine uses hiredis 0.14 for the protocol only (it owns the socket
+# and TLS itself: Debian's 0.14 has no TLS).
+pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)

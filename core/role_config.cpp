@@ -2,6 +2,7 @@
 
 #include "core/lease_rules.hpp"
 #include "core/sql_template.hpp"
+#include "engines/redis/acl_rules.hpp"
 
 #include <array>
 #include <string_view>
@@ -14,6 +15,11 @@ constexpr std::size_t max_role_name_length = 64;
 
 constexpr std::array<std::string_view, 6> sslmodes{"disable", "allow",     "prefer",
                                                    "require", "verify-ca", "verify-full"};
+
+/// Redis serves plain TCP and TLS on different ports: nothing to negotiate,
+/// so libpq's "allow" and "prefer" have no meaning there.
+constexpr std::array<std::string_view, 4> redis_sslmodes{"disable", "require", "verify-ca",
+                                                         "verify-full"};
 
 std::string quoted(std::string_view s) {
   std::string out;
@@ -72,6 +78,7 @@ std::vector<std::string> validate_role(const role_config& role) {
   if (role.engine.empty()) {
     problems.emplace_back("engine must not be empty");
   }
+  const bool redis = role.engine == "redis";
   if (role.engine != "null") {
     if (role.host.empty()) {
       problems.emplace_back("host must not be empty");
@@ -79,7 +86,7 @@ std::vector<std::string> validate_role(const role_config& role) {
     if (role.port == 0) {
       problems.emplace_back("port must not be 0");
     }
-    if (role.database.empty()) {
+    if (role.database.empty() && !redis) {
       problems.emplace_back("database must not be empty");
     }
     if (role.username.empty()) {
@@ -90,7 +97,17 @@ std::vector<std::string> validate_role(const role_config& role) {
   for (const std::string_view mode : sslmodes) {
     known_sslmode = known_sslmode || role.sslmode == mode;
   }
-  if (!known_sslmode) {
+  if (redis) {
+    bool redis_sslmode = false;
+    for (const std::string_view mode : redis_sslmodes) {
+      redis_sslmode = redis_sslmode || role.sslmode == mode;
+    }
+    if (!redis_sslmode) {
+      problems.push_back("sslmode " + quoted(role.sslmode)
+                         + " must be one of disable, require, verify-ca, verify-full for the "
+                           "redis engine (Redis serves TLS on its own port: nothing to negotiate)");
+    }
+  } else if (!known_sslmode) {
     problems.push_back("sslmode " + quoted(role.sslmode)
                        + " must be one of disable, allow, prefer, require, verify-ca, verify-full");
   }
@@ -116,13 +133,30 @@ std::vector<std::string> validate_role(const role_config& role) {
   }
 
   if (role.creation_statements.empty()) {
-    problems.emplace_back("creation_statements must not be empty");
-  } else if (!has_placeholder(role.creation_statements, "username")) {
+    problems.emplace_back(redis ? "creation_statements (the generated user's ACL rules, e.g. "
+                                  "~analytics:* +@read) must not be empty"
+                                : "creation_statements must not be empty");
+  } else if (!redis && !has_placeholder(role.creation_statements, "username")) {
     problems.emplace_back("creation_statements must mention {{username}}");
   }
   check_placeholders(problems, "creation_statements", role.creation_statements);
-  check_placeholders(problems, "renewal_statements", role.renewal_statements);
-  check_placeholders(problems, "revocation_statements", role.revocation_statements);
+  if (redis) {
+    for (auto& problem : engines::redis::acl_rule_problems(role.creation_statements)) {
+      problems.push_back(std::move(problem));
+    }
+    if (!role.renewal_statements.empty()) {
+      problems.emplace_back("renewal_statements must be empty for the redis engine: Redis users "
+                            "have no expiry, the lease's own timer revokes the user");
+    }
+    if (!role.revocation_statements.empty()) {
+      problems.emplace_back("revocation_statements must be empty for the redis engine: it always "
+                            "ends the user's connections (CLIENT KILL USER) and deletes it "
+                            "(ACL DELUSER)");
+    }
+  } else {
+    check_placeholders(problems, "renewal_statements", role.renewal_statements);
+    check_placeholders(problems, "revocation_statements", role.revocation_statements);
+  }
 
   if (role.password_format != "scram-sha-256" && role.password_format != "plain") {
     problems.push_back("password_format " + quoted(role.password_format)

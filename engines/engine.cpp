@@ -2,12 +2,14 @@
 
 #include "engines/null/null_engine.hpp"
 #include "engines/postgresql/pg_engine.hpp"
+#include "engines/redis/redis_engine.hpp"
 
 namespace secrethub::engines {
 
 std::shared_ptr<engine_registry> engine_registry::with_builtin_engines() {
   auto registry = std::make_shared<engine_registry>();
   registry->add("postgresql", &postgresql::make_engine);
+  registry->add("redis", &redis::make_engine);
   registry->add("null", &null::make_engine);
   return registry;
 }

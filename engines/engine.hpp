@@ -1,6 +1,6 @@
 #pragma once
 
-// The one engine interface. Every engine (postgresql, null, later redis)
+// The one engine interface. Every engine (postgresql, redis, null)
 // implements it; cross-cutting concerns wrap it as decorators. No CAF types.
 //
 // An `engine` instance is bound to one role configuration and owns at most
@@ -80,7 +80,7 @@ class engine {
  public:
   virtual ~engine() = default;
 
-  /// Engine type name, e.g. "postgresql".
+  /// Engine type name, e.g. "postgresql", "redis".
   virtual std::string_view type() const = 0;
 
   virtual expected<create_user_response> generate_credentials(
@@ -103,7 +103,7 @@ using engine_factory = std::function<std::unique_ptr<engine>(const role_config& 
 /// Engines by type name. Thread-safe after construction.
 class engine_registry {
  public:
-  /// A registry holding "postgresql" and "null".
+  /// A registry holding "postgresql", "redis" and "null".
   static std::shared_ptr<engine_registry> with_builtin_engines();
 
   void add(std::string type, engine_factory factory);

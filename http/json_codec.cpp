@@ -518,6 +518,7 @@ parsed<role_config> parse_role(const json& body, const std::string& name) {
   std::vector<std::string>& errors = out.errors;
   const json* ssl = nullptr;
   bool sslmode_given = false;
+  bool port_given = false;
 
   for (const auto& item : body.items()) {
     const std::string& key = item.key();
@@ -535,6 +536,7 @@ parsed<role_config> parse_role(const json& body, const std::string& name) {
       read_string(value, key, role.host, errors);
     } else if (key == "port") {
       read_int(value, key, 1, 65535, role.port, errors);
+      port_given = true;
     } else if (key == "database") {
       read_string(value, key, role.database, errors);
     } else if (key == "username") {
@@ -574,6 +576,17 @@ parsed<role_config> parse_role(const json& body, const std::string& name) {
       read_int(value, key, 1, 1'000'000, role.queue_limit, errors);
     } else {
       errors.push_back(unknown_field(key, known));
+    }
+  }
+
+  // A redis role's defaults are Redis's: port 6379, plain TCP (the struct's
+  // are PostgreSQL's 5432 and "prefer", which Redis has no use for).
+  if (role.engine == "redis") {
+    if (!port_given) {
+      role.port = 6379;
+    }
+    if (!sslmode_given) {
+      role.sslmode = "disable";
     }
   }
 

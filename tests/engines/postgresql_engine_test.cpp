@@ -4,16 +4,16 @@
 // The PostgreSQL engine against the real throwaway server (scripts/test.sh),
 // called directly (no actors). The admin is `secrethub_admin`: CREATEROLE and
 // pg_signal_backend, not a superuser, as the guide's appendix sets it up.
+// The contracts every engine shares (login, revoke idempotence and session
+// ending, already_exists, not_found on renew, test connection, unreachable
+// server, reconnect, outage) are in conformance_test.cpp; this suite keeps
+// what is PostgreSQL's own.
 
 #include "core/credentials.hpp"
 #include "core/time_format.hpp"
 #include "engines/postgresql/pg_engine.hpp"
 #include "tests/support/pg_fixture.hpp"
 #include "tests/support/print.hpp"
-
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -73,40 +73,9 @@ struct fixture {
   }
 };
 
-/// A TCP port on 127.0.0.1 with nothing listening (bound, then released).
-uint16_t unused_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  BOOST_TEST_REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  BOOST_TEST_REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  socklen_t len = sizeof addr;
-  BOOST_TEST_REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 }  // namespace
 
 BOOST_FIXTURE_TEST_SUITE(postgresql_engine, fixture)
-
-BOOST_AUTO_TEST_CASE(group_member_logs_in_and_can_select_but_not_insert) {
-  auto role = group_role("pgeng_group");
-  auto eng = pg::make_engine(role);
-  BOOST_TEST(eng->type() == "postgresql");
-  auto user = issue(*eng, role);
-
-  auto login = try_login(user.username, user.password);
-  BOOST_TEST_REQUIRE(static_cast<bool>(login), login.error);
-  auto select = query_as(login.session, "SELECT count(*) FROM events");
-  BOOST_TEST(select.ok, select.error);
-  BOOST_TEST(select.value() == "3");
-  auto insert = query_as(login.session, "INSERT INTO events (kind) VALUES ('nope')");
-  BOOST_TEST(!insert.ok);
-  BOOST_TEST(insert.sqlstate == "42501");
-}
 
 BOOST_AUTO_TEST_CASE(database_stores_a_scram_verifier_not_the_clear_password) {
   auto role = group_role("pgeng_scram");
@@ -159,31 +128,6 @@ BOOST_AUTO_TEST_CASE(valid_until_is_the_expiration_and_moves_on_renew) {
   BOOST_TEST(epoch_of(later) == expected + 3600);
 }
 
-BOOST_AUTO_TEST_CASE(renew_of_a_missing_user_is_not_found) {
-  auto role = group_role("pgeng_renew404");
-  auto eng = pg::make_engine(role);
-  auto r = eng->renew_lease(
-      {"shub_pgeng_renew404_nobody_1", database_expiration(wall_clock::now()), ""});
-  BOOST_TEST_REQUIRE(!r.has_value());
-  BOOST_TEST(r.error().code == errc::not_found);
-}
-
-BOOST_AUTO_TEST_CASE(revoke_drops_the_user_and_ends_its_open_session) {
-  auto role = group_role("pgeng_revoke");
-  auto eng = pg::make_engine(role);
-  auto user = issue(*eng, role);
-  auto login = try_login(user.username, user.password);
-  BOOST_TEST_REQUIRE(static_cast<bool>(login), login.error);
-  BOOST_TEST_REQUIRE(session_alive(login.session));
-
-  auto r = revoke(*eng, role, user.username);
-  BOOST_TEST(!r.already_gone);
-  BOOST_TEST(!r.used_fallback);
-  BOOST_TEST(!role_exists(user.username));
-  BOOST_TEST(!session_alive(login.session));
-  BOOST_TEST(!static_cast<bool>(try_login(user.username, user.password)));
-}
-
 BOOST_AUTO_TEST_CASE(revoke_ends_sessions_the_statements_left_running) {
   // Custom revocation that only drops: DROP ROLE does not end live sessions,
   // the engine's post-drop termination by oid does.
@@ -198,20 +142,6 @@ BOOST_AUTO_TEST_CASE(revoke_ends_sessions_the_statements_left_running) {
   BOOST_TEST(!role_exists(user.username));
   BOOST_TEST(r.sessions_terminated == 1);
   BOOST_TEST(!session_alive(login.session));
-}
-
-BOOST_AUTO_TEST_CASE(revoke_of_an_already_dropped_user_succeeds_as_already_gone) {
-  auto role = group_role("pgeng_gone");
-  auto eng = pg::make_engine(role);
-  auto user = issue(*eng, role);
-  BOOST_TEST(!revoke(*eng, role, user.username).already_gone);
-
-  auto again = revoke(*eng, role, user.username);
-  BOOST_TEST(again.already_gone);
-  BOOST_TEST(!again.used_fallback);
-
-  auto never = revoke(*eng, role, "shub_pgeng_gone_neverexisted_1");
-  BOOST_TEST(never.already_gone);
 }
 
 BOOST_AUTO_TEST_CASE(guide_readonly_role_is_issued_and_revoked_through_the_fallback) {
@@ -301,43 +231,6 @@ BOOST_AUTO_TEST_CASE(test_connection_on_the_guide_role_fails_at_revocation_and_w
   BOOST_TEST(count_users_with_prefix("shub_dryrun_") == 0);
 }
 
-BOOST_AUTO_TEST_CASE(test_connection_on_the_group_role_passes_and_leaves_no_user) {
-  auto role = group_role("pgeng_testgroup");
-  auto eng = pg::make_engine(role);
-  auto report = eng->test_connection({role.creation_statements, "", ""});
-  BOOST_TEST_REQUIRE(report.has_value());
-  BOOST_TEST(report->ok, report->failed_step << ": " << report->error);
-  BOOST_TEST(report->failed_step.empty());
-  BOOST_TEST(report->warnings.empty());
-  BOOST_TEST(count_users_with_prefix("shub_dryrun_") == 0);
-}
-
-BOOST_AUTO_TEST_CASE(test_connection_reports_the_failing_template_statement) {
-  auto role =
-      admin_role("pgeng_testbad", std::string{group_creation} +
-                                      "\nGRANT SELECT ON no_such_table TO \"{{username}}\";");
-  auto eng = pg::make_engine(role);
-  auto report = eng->test_connection({role.creation_statements, "", ""});
-  BOOST_TEST_REQUIRE(report.has_value());
-  BOOST_TEST(!report->ok);
-  BOOST_TEST(report->failed_step == "creation");
-  BOOST_TEST(report->failed_statement == R"(GRANT SELECT ON no_such_table TO "{{username}}")");
-  BOOST_TEST(contains(report->error, "42P01"), report->error);
-  BOOST_TEST(count_users_with_prefix("shub_dryrun_") == 0);
-}
-
-BOOST_AUTO_TEST_CASE(test_connection_with_a_wrong_admin_password_fails_at_connect) {
-  auto role = group_role("pgeng_badpass");
-  role.password = "Wrong-Admin-Password-1234";
-  auto eng = pg::make_engine(role);
-  auto report = eng->test_connection({role.creation_statements, "", ""});
-  BOOST_TEST_REQUIRE(report.has_value());
-  BOOST_TEST(!report->ok);
-  BOOST_TEST(report->failed_step == "connect");
-  BOOST_TEST(contains(report->error, "password authentication failed"), report->error);
-  BOOST_TEST(!contains(report->error, role.password));
-}
-
 BOOST_AUTO_TEST_CASE(test_connection_without_createrole_fails_at_privileges) {
   const std::string admin = "pgeng_nocreaterole";
   const std::string admin_pass = make_password(32);
@@ -355,58 +248,6 @@ BOOST_AUTO_TEST_CASE(test_connection_without_createrole_fails_at_privileges) {
     BOOST_TEST(contains(report->error, "CREATEROLE"), report->error);
   }
   drop_users_with_prefix(admin);
-}
-
-BOOST_AUTO_TEST_CASE(unreachable_database_fails_fast_as_unavailable_without_the_password) {
-  auto role = group_role("pgeng_unreach");
-  role.port = unused_port();
-  role.password = "Admin-Secret-Password-5678";
-  auto eng = pg::make_engine(role);
-  const std::string password = make_password(32);
-
-  const auto start = std::chrono::steady_clock::now();
-  auto r = eng->generate_credentials({make_username(role.name, wall_clock::now()), password,
-                                      database_expiration(wall_clock::now() + 60s),
-                                      role.creation_statements});
-  BOOST_TEST_REQUIRE(!r.has_value());
-  BOOST_TEST(r.error().code == errc::unavailable);
-  BOOST_TEST(!contains(r.error().message, role.password));
-  BOOST_TEST(!contains(r.error().message, password));
-  BOOST_TEST(contains(r.error().message, "Connection refused"), r.error().message);
-
-  // Inside the backoff window the next call does not even try.
-  auto again = eng->revoke_credentials({"shub_pgeng_unreach_x_1", ""});
-  BOOST_TEST_REQUIRE(!again.has_value());
-  BOOST_TEST(again.error().code == errc::unavailable);
-  BOOST_TEST(contains(again.error().message, "Connection refused"));
-  const auto elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                              std::chrono::steady_clock::now() - start)
-                              .count();
-  BOOST_TEST(elapsed_ms < 2000);
-}
-
-BOOST_AUTO_TEST_CASE(engine_reconnects_after_its_session_is_terminated) {
-  auto role = group_role("pgeng_reconnect");
-  auto eng = pg::make_engine(role);
-  issue(*eng, role);
-  // Kill the engine's own connection behind its back.
-  auto killed = exec(
-      "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-      "WHERE usename = 'secrethub_admin' AND application_name = 'secrethub'");
-  BOOST_TEST_REQUIRE(killed.ok, killed.error);
-  std::this_thread::sleep_for(100ms);
-  auto user = issue(*eng, role);
-  BOOST_TEST(role_exists(user.username));
-}
-
-BOOST_AUTO_TEST_CASE(username_collision_is_already_exists) {
-  auto role = group_role("pgeng_collide");
-  auto eng = pg::make_engine(role);
-  auto user = issue(*eng, role);
-  auto r = eng->generate_credentials(
-      {user.username, make_password(32), user.expiration, role.creation_statements});
-  BOOST_TEST_REQUIRE(!r.has_value());
-  BOOST_TEST(r.error().code == errc::already_exists);
 }
 
 BOOST_AUTO_TEST_CASE(permanent_errors_are_database_errors) {
