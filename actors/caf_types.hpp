@@ -80,6 +80,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(secrethub, caf::first_custom_type_id)
   CAF_ADD_ATOM(secrethub, secrethub, pool_atom, "pool")
   CAF_ADD_ATOM(secrethub, secrethub, arm_atom, "arm")
   CAF_ADD_ATOM(secrethub, secrethub, wake_atom, "wake")
+  CAF_ADD_ATOM(secrethub, secrethub, db_exists_atom, "db_exists")
 CAF_END_TYPE_ID_BLOCK(secrethub)
 
 namespace secrethub {
@@ -265,7 +266,9 @@ using db_worker_actor = caf::typed_actor<
     engines::renew_user_response>,
   caf::replies_to<db_revoke_atom, engines::revoke_user_request>::with<
     engines::revoke_user_response>,
-  caf::replies_to<db_test_atom, engines::test_request>::with<connection_test_report>>;
+  caf::replies_to<db_test_atom, engines::test_request>::with<connection_test_report>,
+  /// engine::user_exists
+  caf::replies_to<db_exists_atom, std::string>::with<bool>>;
 
 /// One lease: its timers, renewal and revocation.
 using lease_actor = caf::typed_actor<
@@ -284,6 +287,7 @@ using role_actor = caf::typed_actor<
     engines::renew_user_response>,
   caf::replies_to<db_revoke_atom, engines::revoke_user_request>::with<
     engines::revoke_user_response>,
+  caf::replies_to<db_exists_atom, std::string>::with<bool>,
   /// Replaces the config; existing leases keep their statements.
   caf::reacts_to<role_put_atom, role_config>,
   caf::replies_to<revoke_all_atom>::with<revoke_role_result>,

@@ -141,8 +141,9 @@ lease_record_ptr from_row(const store::lease_row& row,
   rec->revoke_attempts = row.revoke_attempts;
   switch (row.state) {
     case store::stored_state::pending:
-      // Creation may or may not have committed: revoke (idempotent).
-      rec->state = lease_state::revoking;
+      // Creation may or may not have committed: the lease actor asks.
+      rec->state = lease_state::active;
+      rec->confirmation = store_confirmation::restored_pending;
       break;
     case store::stored_state::active:
       rec->state = lease_state::active;

@@ -151,6 +151,60 @@ void start_revocation(self_ptr self) {
       });
 }
 
+/// An active lease starts: settles what the store knows of it, then arms
+/// its expiry alarm.
+void start_active(self_ptr self) {
+  auto& st = self->state;
+  auto& rec = *st.rec;
+  switch (rec.confirmation) {
+    case store_confirmation::confirmed:
+      arm_expiry(self);
+      return;
+    case store_confirmation::issued_pending:
+      // Nobody waits for this commit; should it fail, restore finds the
+      // pending row and the user, and keeps the lease.
+      rec.confirmation = store_confirmation::confirmed;
+      write_journal(self, store::put_lease{to_row(rec, store::stored_state::active)},
+                    [](bool, const std::string&) {});
+      arm_expiry(self);
+      return;
+    case store_confirmation::restored_pending:
+      break;
+  }
+  self->request(st.role, caf::infinite, db_exists_atom::value, rec.username)
+    .then(
+      [self](bool exists) {
+        auto& st = self->state;
+        auto& rec = *st.rec;
+        if (rec.state != lease_state::active ||
+            rec.confirmation != store_confirmation::restored_pending) {
+          return;  // revoked meanwhile: that path owns the record now
+        }
+        rec.confirmation = store_confirmation::confirmed;
+        if (exists) {
+          write_journal(self, store::put_lease{to_row(rec, store::stored_state::active)},
+                        [](bool, const std::string&) {});
+          arm_expiry(self);
+          return;
+        }
+        // Never created: nothing to revoke, nobody holds it.
+        rec.state = lease_state::revoked;
+        write_journal(self, store::delete_lease{rec.lease_id()}, [](bool, const std::string&) {});
+        self->send(st.registry, lease_down_atom::value, rec.lease_id(), rec.role());
+        finish_revocation_waiters(self);
+        self->quit();
+      },
+      [self](caf::error&) {
+        // Cannot tell: the user may exist, so revoke it (idempotent).
+        auto& rec = *self->state.rec;
+        if (rec.state == lease_state::active &&
+            rec.confirmation == store_confirmation::restored_pending) {
+          rec.confirmation = store_confirmation::confirmed;
+          start_revocation(self);
+        }
+      });
+}
+
 void finish_renewal(self_ptr self, caf::typed_response_promise<renewal_result> rp,
                     std::chrono::steady_clock::time_point started, renewal_terms t,
                     bool stored, const std::string& store_error) {
@@ -195,7 +249,7 @@ lease_actor::behavior_type lease_fn(self_ptr self, lease_record_ptr rec, runtime
   st.journal = std::move(journal);
   switch (st.rec->state) {
     case lease_state::active:
-      arm_expiry(self);
+      start_active(self);
       break;
     case lease_state::revoking:
     case lease_state::revoke_failed:

@@ -27,6 +27,20 @@ struct lease_policy {
   }
 };
 
+/// What the store knows of an active lease.
+enum class store_confirmation : uint8_t {
+  /// The stored row says active.
+  confirmed,
+  /// Just issued: the stored row still says pending. The lease actor writes
+  /// it active when it starts (its writes then reach the journal in order).
+  issued_pending,
+  /// Restored from a pending row: the server stopped while creating it. The
+  /// lease actor asks the engine whether the user exists: if so it was
+  /// created under these terms and may have been handed out, so it lives on
+  /// until it expires; if not, the row goes.
+  restored_pending,
+};
+
 /// Everything a lease needs to live, renew and revoke itself. Owned jointly
 /// by the role actor (to restart a lease actor that died) and the lease actor
 /// (the only writer while it runs). Kept small: one exists per live lease.
@@ -41,6 +55,7 @@ struct lease_record {
   std::string last_error;
   uint32_t revoke_attempts = 0;
   lease_state state = lease_state::active;
+  store_confirmation confirmation = store_confirmation::confirmed;
   bool revoked_with_fallback = false;
   /// Revocation was started by the expiry timer (counts as `expired`).
   bool expiring = false;

@@ -44,6 +44,10 @@ db_worker_actor::behavior_type db_worker(
       return with_engine<engines::revoke_user_response>(
         self->state, [&](engines::engine& e) { return e.revoke_credentials(req); });
     },
+    [self](db_exists_atom, const std::string& username) -> caf::result<bool> {
+      return with_engine<bool>(self->state,
+                               [&](engines::engine& e) { return e.user_exists(username); });
+    },
     [self](db_test_atom, const engines::test_request& req)
       -> caf::result<connection_test_report> {
       return with_engine<connection_test_report>(

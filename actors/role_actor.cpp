@@ -245,35 +245,28 @@ void create_user(self_ptr self, caf::typed_response_promise<issued_lease> rp,
   auto on_ok = [self, rp, rec, password,
                 started = std::chrono::steady_clock::now()](
                  const engines::create_user_response& resp) mutable {
-    write_journal(
-      self, store::put_lease{to_row(*rec, store::stored_state::active)},
-      [self, rp, rec, password, resp, started](bool stored, const std::string& err) mutable {
-        if (!stored) {
-          // The user exists but its lease is not durable: take it back.
-          spawn_cleanup(self, rec);
-          report_issue_failure(self);
-          rp.deliver(make_caf_error(
-            errc::unavailable, "no credentials issued: the lease could not be stored (" + err + ")"));
-          return;
-        }
-        auto& st = self->state;
-        spawn_lease(self, rec, false);
-        issued_lease out;
-        out.lease_id = rec->lease_id();
-        out.username = rec->username;
-        out.password = std::move(password);
-        out.host = resp.host;
-        out.port = resp.port;
-        out.database = resp.database;
-        out.lease_duration = st.rt->rules.seconds_until(rec->terms.expires_at);
-        out.renewable = rec->terms.renewable;
-        out.expires_at = rec->terms.expires_at;
-        auto took = std::chrono::steady_clock::now() - started;
-        self->send(st.registry, event_atom::value,
-                   lease_event{lease_event_kind::issued,
-                               std::chrono::duration<double, std::milli>(took).count()});
-        rp.deliver(std::move(out));
-      });
+    // The pending row is durable and holds everything the lease needs: from
+    // here a crash leaves a record that restore resolves (the user exists:
+    // the lease lives on). So the client hears now; the lease actor marks
+    // its row active on its own, without anyone waiting for that commit.
+    auto& st = self->state;
+    rec->confirmation = store_confirmation::issued_pending;
+    spawn_lease(self, rec, false);
+    issued_lease out;
+    out.lease_id = rec->lease_id();
+    out.username = rec->username;
+    out.password = std::move(password);
+    out.host = resp.host;
+    out.port = resp.port;
+    out.database = resp.database;
+    out.lease_duration = st.rt->rules.seconds_until(rec->terms.expires_at);
+    out.renewable = rec->terms.renewable;
+    out.expires_at = rec->terms.expires_at;
+    auto took = std::chrono::steady_clock::now() - started;
+    self->send(st.registry, event_atom::value,
+               lease_event{lease_event_kind::issued,
+                           std::chrono::duration<double, std::milli>(took).count()});
+    rp.deliver(std::move(out));
   };
   auto on_err = [self, rp, req, terms, attempts_left, rec](caf::error& err) mutable {
     auto e = from_caf_error(err);
@@ -430,6 +423,9 @@ role_actor::behavior_type role_fn(self_ptr self, role_config config, runtime_ptr
     },
     [self](db_revoke_atom, engines::revoke_user_request req) {
       return relay_to_pool<db_revoke_atom, engines::revoke_user_response>(self, std::move(req));
+    },
+    [self](db_exists_atom, std::string username) {
+      return relay_to_pool<db_exists_atom, bool>(self, std::move(username));
     },
     [self](role_put_atom, role_config config) {
       auto& st = self->state;

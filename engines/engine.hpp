@@ -91,6 +91,16 @@ class engine {
   virtual expected<revoke_user_response> revoke_credentials(
       const revoke_user_request& req) = 0;
 
+  /// Whether `username` exists on the target now. Restore asks it of leases
+  /// whose creation was under way when the server stopped: a user that
+  /// exists was created under the stored terms and may have been handed out.
+  /// Engines that cannot tell return an error (the default); the caller then
+  /// treats the user as possibly existing and revokes it.
+  virtual expected<bool> user_exists(const std::string& username) {
+    (void)username;
+    return error{errc::internal, std::string{type()} + " engine cannot tell whether a user exists"};
+  }
+
   /// The guide's "Test Connection": connect, check privileges, then a dry run
   /// of the lifecycle. Always returns a report (failures are in the report);
   /// the expected<> error is only for internal failures.

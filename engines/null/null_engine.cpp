@@ -19,6 +19,9 @@ class null_engine final : public engine {
     return renew_user_response{};
   }
 
+  /// Every user "exists": creations always succeed and nothing is kept.
+  expected<bool> user_exists(const std::string&) override { return true; }
+
   expected<revoke_user_response> revoke_credentials(const revoke_user_request&) override {
     return revoke_user_response{};
   }

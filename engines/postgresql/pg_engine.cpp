@@ -286,6 +286,23 @@ class pg_engine final : public engine {
         });
   }
 
+  expected<bool> user_exists(const std::string& username) override {
+    return with_retries<bool>(
+        "looking up database user " + username, secret_set{role_.password},
+        [&](pg_connection& c, const retry_state&) -> attempt_result<bool> {
+          auto batch =
+              c.run_params("SELECT count(*) FROM pg_catalog.pg_roles WHERE rolname = $1", {username});
+          if (batch.failure) {
+            if (classify(*batch.failure) != failure_class::permanent) {
+              return *batch.failure;
+            }
+            return error{errc::database_error,
+                         "looking up database user " + username + ": " + describe(*batch.failure)};
+          }
+          return to_int(cell(batch, 0)) > 0;
+        });
+  }
+
   expected<revoke_user_response> revoke_credentials(const revoke_user_request& req) override {
     const std::string_view tmpl = req.revocation_statements.empty()
                                       ? std::string_view{default_revocation_statements}

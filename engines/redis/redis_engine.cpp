@@ -206,6 +206,22 @@ class redis_engine final : public engine {
         });
   }
 
+  expected<bool> user_exists(const std::string& username) override {
+    return with_retries<bool>(
+        "looking up Redis user " + username, {role_.password},
+        [&](redis_connection& c, const retry_state&) -> attempt_result<bool> {
+          auto r = run(c, {{"ACL", "GETUSER", username}});
+          if (auto* again = std::get_if<retryable>(&r)) {
+            return *again;
+          }
+          const redis_reply& found = std::get<0>(r).front();
+          if (found.is_error()) {
+            return error{errc::database_error, "ACL GETUSER failed: " + found.text};
+          }
+          return !found.is_nil();
+        });
+  }
+
   expected<revoke_user_response> revoke_credentials(const revoke_user_request& req) override {
     return with_retries<revoke_user_response>(
         "revoking Redis user " + req.username, {role_.password},

@@ -482,13 +482,15 @@ BOOST_AUTO_TEST_CASE(revoke_failure_is_journaled_with_its_error) {
   BOOST_TEST(row->revoke_attempts == 1u);
 }
 
-BOOST_AUTO_TEST_CASE(restore_revokes_pending_and_expired_leases_and_rearms_live_ones) {
+BOOST_AUTO_TEST_CASE(restore_resolves_pending_leases_revokes_expired_ones_and_rearms_live_ones) {
   auto role = fake_role("readers");
   BOOST_REQUIRE(ask<uint64_t>(restore_atom::value, std::vector<role_config>{role}).has_value());
   auto now = wall->now();
-  auto make = [&](std::string name, store::stored_state state, std::chrono::seconds left) {
+  int made = 0;
+  auto make = [&](std::string name, store::stored_state state, std::chrono::seconds left,
+                  bool user_exists = true) {
     store::lease_row row;
-    row.lease_id = "00000000-0000-4000-8000-00000000000" + std::to_string(db->user_count());
+    row.lease_id = "00000000-0000-4000-8000-00000000000" + std::to_string(made++);
     row.role = "readers";
     row.username = name;
     row.state = state;
@@ -498,30 +500,74 @@ BOOST_AUTO_TEST_CASE(restore_revokes_pending_and_expired_leases_and_rearms_live_
     row.default_ttl = 60;
     row.max_ttl = 300;
     row.revocation_statements = role.revocation_statements;
-    // The user exists in the database, as it would after a crash.
-    testing::fake_database::create_user_for_test(*db, name);
+    if (user_exists) {  // as it would be after a crash
+      testing::fake_database::create_user_for_test(*db, name);
+    }
     journaled->apply({store::put_lease{row}});
     return row;
   };
-  auto pending = make("shub_pending", store::stored_state::pending, 60s);
+  // Pending rows: the server stopped while creating them. One user was
+  // created (its client may hold it): it lives until its expiry. The other
+  // never was: its row goes, nothing is revoked.
+  auto created = make("shub_pending_created", store::stored_state::pending, 60s);
+  auto never = make("shub_pending_never", store::stored_state::pending, 60s, false);
   auto expired = make("shub_expired", store::stored_state::active, -5s);
   auto live = make("shub_live", store::stored_state::active, 30s);
   auto rows = journaled->load_leases()->leases;
   auto n = ask<uint64_t>(restore_atom::value, std::string{"readers"}, rows);
   BOOST_REQUIRE(n.has_value());
-  BOOST_TEST(*n == 3u);
+  BOOST_TEST(*n == 4u);
   settle();
-  BOOST_TEST(!db->has_user("shub_pending"));
   BOOST_TEST(!db->has_user("shub_expired"));
-  BOOST_TEST(db->has_user("shub_live"));
-  BOOST_TEST(!journaled->lease(pending.lease_id).has_value());
   BOOST_TEST(!journaled->lease(expired.lease_id).has_value());
+  BOOST_TEST(!journaled->lease(never.lease_id).has_value());
+  BOOST_TEST(!lookup(never.lease_id).has_value());
+  BOOST_TEST(db->revokes() == 1);  // only the expired one
+  BOOST_TEST(db->has_user("shub_pending_created"));
+  auto kept = journaled->lease(created.lease_id);
+  BOOST_REQUIRE(kept.has_value());
+  BOOST_TEST(kept->state == store::stored_state::active);
+  BOOST_TEST(lookup(created.lease_id).has_value());
+  BOOST_TEST(stats().active == 2u);
   advance(29s);
   BOOST_TEST(db->has_user("shub_live"));  // not before its time
   advance(1s);
   BOOST_TEST(!db->has_user("shub_live"));
+  BOOST_TEST(db->has_user("shub_pending_created"));
+  advance(30s);
+  BOOST_TEST(!db->has_user("shub_pending_created"));
   BOOST_TEST(journaled->lease_count() == 0u);
   BOOST_TEST(stats().created_total == 0u);  // restored, not created
+}
+
+BOOST_AUTO_TEST_CASE(a_pending_lease_whose_database_cannot_answer_is_revoked_once_it_can) {
+  auto role = fake_role("readers");
+  BOOST_REQUIRE(ask<uint64_t>(restore_atom::value, std::vector<role_config>{role}).has_value());
+  store::lease_row row;
+  row.lease_id = "00000000-0000-4000-8000-000000000001";
+  row.role = "readers";
+  row.username = "shub_pending_unknown";
+  row.state = store::stored_state::pending;
+  row.issued_at = wall->now();
+  row.expires_at = wall->now() + 60s;
+  row.max_expires_at = wall->now() + 300s;
+  row.default_ttl = 60;
+  row.max_ttl = 300;
+  testing::fake_database::create_user_for_test(*db, row.username);
+  journaled->apply({store::put_lease{row}});
+  db->set_reachable(false);
+  BOOST_REQUIRE(
+    ask<uint64_t>(restore_atom::value, std::string{"readers"}, journaled->load_leases()->leases)
+      .has_value());
+  settle();
+  // It cannot be told whether the user exists: it is revoked, retrying.
+  auto view = lookup(row.lease_id);
+  BOOST_REQUIRE(view.has_value());
+  BOOST_TEST(view->state == lease_state::revoke_failed);
+  db->set_reachable(true);
+  advance(2s);
+  BOOST_TEST(!db->has_user(row.username));
+  BOOST_TEST(journaled->lease_count() == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -99,6 +99,14 @@ class fake_engine final : public engines::engine {
     return engines::renew_user_response{};
   }
 
+  expected<bool> user_exists(const std::string& username) override {
+    std::lock_guard<std::mutex> g{db_->mutex_};
+    if (!db_->reachable_) {
+      return error{errc::unavailable, "fake database unreachable"};
+    }
+    return db_->users_.count(username) > 0;
+  }
+
   expected<engines::revoke_user_response> revoke_credentials(
       const engines::revoke_user_request& req) override {
     std::lock_guard<std::mutex> g{db_->mutex_};
