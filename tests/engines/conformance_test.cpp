@@ -359,6 +359,24 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(revoke_is_idempotent_and_says_already_gone, E, eng
   BOOST_TEST(never.already_gone);
 }
 
+BOOST_AUTO_TEST_CASE_TEMPLATE(user_exists_tells_created_from_revoked_and_never_created, E,
+                              engines_under_test) {
+  cleanup<E> guard;
+  auto role = E::role("exists");
+  auto eng = E::make(role);
+  auto user = issue<E>(*eng, role);
+  auto created = eng->user_exists(user.username);
+  BOOST_TEST_REQUIRE(created.has_value(), (created ? "" : to_string(created.error())));
+  BOOST_TEST(*created);
+  revoke<E>(*eng, role, user.username);
+  auto revoked = eng->user_exists(user.username);
+  BOOST_TEST_REQUIRE(revoked.has_value(), (revoked ? "" : to_string(revoked.error())));
+  BOOST_TEST(!*revoked);
+  auto never = eng->user_exists(std::string{E::user_prefix} + "exists_neverexisted_1");
+  BOOST_TEST_REQUIRE(never.has_value(), (never ? "" : to_string(never.error())));
+  BOOST_TEST(!*never);
+}
+
 BOOST_AUTO_TEST_CASE_TEMPLATE(a_taken_username_is_already_exists_and_the_user_is_untouched, E,
                               engines_under_test) {
   cleanup<E> guard;
