@@ -252,6 +252,10 @@ namespace secrethub {
 /// store transaction (group commit). Replies once the batch is durable.
 using journal_actor =
   caf::typed_actor<caf::replies_to<commit_atom, store_batch>::with<bool>,
+                   /// Nobody waits: rides the next commit, or is written
+                   /// after a short delay when none comes.
+                   caf::reacts_to<write_atom, store_batch>,
+                   caf::reacts_to<wake_atom, uint64_t>,
                    caf::replies_to<stats_atom>::with<histogram>>;
 
 /// The one thread that talks to the store (it blocks).

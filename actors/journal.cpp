@@ -32,9 +32,20 @@ journal_writer_actor::behavior_type writer_fn(
   };
 }
 
-void flush(self_ptr self) {
+/// How long an unawaited write may wait for a commit to ride.
+constexpr auto unawaited_write_delay = std::chrono::milliseconds{10};
+
+void flush(self_ptr self, bool unawaited_due = false) {
   auto& st = self->state;
   if (st.writing || st.pending.empty()) {
+    return;
+  }
+  if (st.waiting.empty() && !unawaited_due) {
+    // Only unawaited writes: give a commit the chance to carry them.
+    if (!st.flush_scheduled) {
+      st.flush_scheduled = true;
+      self->delayed_send(self, unawaited_write_delay, wake_atom::value, ++st.flush_generation);
+    }
     return;
   }
   st.writing = true;
@@ -95,6 +106,24 @@ journal_actor::behavior_type journal_fn(self_ptr self, std::shared_ptr<store::st
       st.waiting.push_back(rp);
       flush(self);
       return rp;
+    },
+    [self](write_atom, store_batch& batch) {
+      auto& st = self->state;
+      if (!st.backend) {
+        return;
+      }
+      for (auto& c : batch) {
+        st.pending.push_back(std::move(c));
+      }
+      flush(self);
+    },
+    [self](wake_atom, uint64_t generation) {
+      auto& st = self->state;
+      if (generation != st.flush_generation) {
+        return;
+      }
+      st.flush_scheduled = false;
+      flush(self, true);
     },
     [self](stats_atom) -> histogram { return self->state.commit_latency; },
   };

@@ -15,8 +15,12 @@ struct journal_state {
   std::shared_ptr<store::store> backend;
   journal_writer_actor writer;
   bool writing = false;
-  /// Changes that arrived while a transaction was in flight: the next one.
+  /// Changes for the next transaction, in arrival order (commits and
+  /// unawaited writes alike, so one lease's changes stay in order).
   store_batch pending;
+  /// A delayed flush is scheduled for unawaited writes (generation-marked).
+  bool flush_scheduled = false;
+  uint64_t flush_generation = 0;
   std::vector<caf::typed_response_promise<bool>> waiting;
   /// How long each durable commit took.
   histogram commit_latency;
@@ -25,7 +29,10 @@ struct journal_state {
 
 /// The journal: group-commits everything that arrives while the previous
 /// transaction is being written, so the store's fsync does not cap
-/// throughput.
+/// throughput. Unawaited writes (write_atom) do not start a transaction of
+/// their own at once: they ride the next commit, or go after
+/// `unawaited_write_delay` when none comes. A stop may lose them; they are
+/// only ever confirmations that restore can redo.
 journal_actor::behavior_type journal_fn(journal_actor::stateful_pointer<journal_state> self,
                                         std::shared_ptr<store::store> backend,
                                         bool detached_writer);

@@ -164,8 +164,8 @@ void start_active(self_ptr self) {
       // Nobody waits for this commit; should it fail, restore finds the
       // pending row and the user, and keeps the lease.
       rec.confirmation = store_confirmation::confirmed;
-      write_journal(self, store::put_lease{to_row(rec, store::stored_state::active)},
-                    [](bool, const std::string&) {});
+      self->send(st.journal, write_atom::value,
+                 store_batch{store::put_lease{to_row(rec, store::stored_state::active)}});
       arm_expiry(self);
       return;
     case store_confirmation::restored_pending:
@@ -182,8 +182,8 @@ void start_active(self_ptr self) {
         }
         rec.confirmation = store_confirmation::confirmed;
         if (exists) {
-          write_journal(self, store::put_lease{to_row(rec, store::stored_state::active)},
-                        [](bool, const std::string&) {});
+          self->send(st.journal, write_atom::value,
+                     store_batch{store::put_lease{to_row(rec, store::stored_state::active)}});
           arm_expiry(self);
           return;
         }
