@@ -1,6 +1,7 @@
 #include "engines/postgresql/pg_engine.hpp"
 
 #include "core/credentials.hpp"
+#include "core/redact.hpp"
 #include "core/scram.hpp"
 #include "core/sql_template.hpp"
 #include "core/time_format.hpp"
@@ -47,67 +48,6 @@ constexpr std::chrono::microseconds max_retry_delay = 200ms;
 // unreachable database is not hammered by every queued operation.
 constexpr std::chrono::milliseconds first_connect_backoff = 100ms;
 constexpr std::chrono::milliseconds max_connect_backoff = 5s;
-
-// Fragments of a secret at least this long are redacted from messages.
-constexpr std::size_t min_redacted_fragment = 8;
-
-constexpr std::string_view redacted = "<redacted>";
-
-/// Secrets that must never appear in a message of one operation.
-class secret_set {
- public:
-  secret_set(std::initializer_list<std::string_view> secrets) {
-    for (auto s : secrets) {
-      if (s.size() >= 4) {
-        secrets_.emplace_back(s);
-      }
-    }
-  }
-
-  /// `msg` with every secret and every fragment of 8+ characters of a secret
-  /// replaced: PostgreSQL may quote a token of a statement ("syntax error at
-  /// or near …") and that token may be part of a password or verifier.
-  std::string scrub(std::string_view msg) const {
-    std::string out;
-    std::size_t i = 0;
-    while (i < msg.size()) {
-      std::size_t longest = 0;
-      for (const auto& s : secrets_) {
-        longest = std::max(longest, longest_match_at(msg, i, s));
-      }
-      if (longest > 0) {
-        out += redacted;
-        i += longest;
-      } else {
-        out += msg[i];
-        ++i;
-      }
-    }
-    return out;
-  }
-
- private:
-  // Length of the longest prefix of msg[pos…] that occurs in `secret`, when
-  // it is a whole secret or at least min_redacted_fragment long; else 0.
-  static std::size_t longest_match_at(std::string_view msg, std::size_t pos,
-                                      std::string_view secret) {
-    std::size_t best = 0;
-    for (std::size_t start = 0; start < secret.size(); ++start) {
-      std::size_t n = 0;
-      while (pos + n < msg.size() && start + n < secret.size() &&
-             msg[pos + n] == secret[start + n]) {
-        ++n;
-      }
-      best = std::max(best, n);
-    }
-    if (best == secret.size() || best >= min_redacted_fragment) {
-      return best;
-    }
-    return 0;
-  }
-
-  std::vector<std::string> secrets_;
-};
 
 /// One line: libpq's connect messages span lines ("…\n\tIs the server running…").
 std::string one_line(std::string_view s) {
@@ -415,7 +355,7 @@ class pg_engine final : public engine {
       const secret_set secrets{role_.password};
       last_connect_error_ = "cannot connect to database " + role_.database + " at " + role_.host +
                             ":" + std::to_string(role_.port) + " as " + role_.username + ": " +
-                            secrets.scrub(one_line(*err));
+                            secrets.redact(one_line(*err));
       return error{errc::unavailable, last_connect_error_};
     }
     connect_failed_ = false;
@@ -434,7 +374,7 @@ class pg_engine final : public engine {
 
   /// Runs `attempt` until it returns a value or a final error, retrying
   /// transient failures and reconnecting after lost connections. Every error
-  /// message leaving here is scrubbed of `secrets`.
+  /// message leaving here is redacted of `secrets` (core/redact.hpp).
   template <class T, class F>
   expected<T> with_retries(const std::string& what, const secret_set& secrets, F&& attempt) {
     retry_state st;
@@ -452,7 +392,7 @@ class pg_engine final : public engine {
         return std::move(*v);
       }
       if (auto* e = std::get_if<error>(&r)) {
-        return error{e->code, secrets.scrub(what + ": " + e->message)};
+        return error{e->code, secrets.redact(what + ": " + e->message)};
       }
       last = std::get<pg_failure>(std::move(r));
       st.after_connection_loss = classify(last) == failure_class::connection;
@@ -461,7 +401,7 @@ class pg_engine final : public engine {
       }
     }
     return error{errc::transient_database_error,
-                 secrets.scrub(what + ": still failing after " + std::to_string(max_attempts) +
+                 secrets.redact(what + ": still failing after " + std::to_string(max_attempts) +
                                " attempts: " + describe(last))};
   }
 
@@ -597,7 +537,7 @@ class pg_engine final : public engine {
         return *priv.failure;
       }
       report.failed_step = step;
-      report.error = secrets.scrub(describe(*priv.failure));
+      report.error = secrets.redact(describe(*priv.failure));
       return report;
     }
     const bool super = truthy(cell(priv, 0, 0, 0));
@@ -645,7 +585,7 @@ class pg_engine final : public engine {
         return *begin.failure;
       }
       report.failed_step = step;
-      report.error = secrets.scrub(describe(*begin.failure));
+      report.error = secrets.redact(describe(*begin.failure));
       return report;
     }
     // Everything below runs inside BEGIN … ROLLBACK: no trace is left.
@@ -704,7 +644,7 @@ class pg_engine final : public engine {
         }
         report.failed_step = step;
         report.failed_statement = stmt;
-        report.error = secrets.scrub(describe(f));
+        report.error = secrets.redact(describe(f));
         if (step == "revocation" && f.sqlstate == "2BP01") {
           report.error +=
               ". The revocation statements cannot drop a user that still holds privileges or "
@@ -724,7 +664,7 @@ class pg_engine final : public engine {
             return *exists.failure;
           }
           report.failed_step = step;
-          report.error = secrets.scrub(describe(*exists.failure));
+          report.error = secrets.redact(describe(*exists.failure));
           return report;
         }
         const bool found = !exists.results.empty() && !exists.results[0].rows.empty();

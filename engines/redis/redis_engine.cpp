@@ -1,6 +1,7 @@
 #include "engines/redis/redis_engine.hpp"
 
 #include "core/credentials.hpp"
+#include "core/redact.hpp"
 #include "core/sql_template.hpp"
 #include "engines/redis/acl_rules.hpp"
 #include "engines/redis/redis_connection.hpp"
@@ -30,44 +31,6 @@ constexpr std::chrono::microseconds first_retry_delay = 5ms;
 constexpr std::chrono::microseconds max_retry_delay = 200ms;
 constexpr std::chrono::milliseconds first_connect_backoff = 100ms;
 constexpr std::chrono::milliseconds max_connect_backoff = 5s;
-
-// Fragments of a secret at least this long are redacted from messages: Redis
-// quotes a failing ACL SETUSER modifier ("Error in ACL SETUSER modifier
-// '…'"), and that may be a password rule.
-constexpr std::size_t min_redacted_fragment = 8;
-constexpr std::string_view redacted = "<redacted>";
-
-/// Replaces every secret, and every fragment of 8+ characters of one, in
-/// `msg`.
-std::string scrub(std::string_view msg, std::initializer_list<std::string_view> secrets) {
-  std::string out;
-  std::size_t i = 0;
-  while (i < msg.size()) {
-    std::size_t longest = 0;
-    for (const std::string_view secret : secrets) {
-      if (secret.size() < 4) {
-        continue;
-      }
-      for (std::size_t start = 0; start < secret.size(); ++start) {
-        std::size_t n = 0;
-        while (i + n < msg.size() && start + n < secret.size() && msg[i + n] == secret[start + n]) {
-          ++n;
-        }
-        if (n == secret.size() || n >= min_redacted_fragment) {
-          longest = std::max(longest, n);
-        }
-      }
-    }
-    if (longest > 0) {
-      out += redacted;
-      i += longest;
-    } else {
-      out += msg[i];
-      ++i;
-    }
-  }
-  return out;
-}
 
 /// A failure worth another try: a transient error reply or a lost
 /// connection (then the engine reconnects first).
@@ -280,7 +243,7 @@ class redis_engine final : public engine {
       retry_connect_at_ = steady::now() + connect_backoff_;
       last_connect_error_ = "cannot connect to Redis at " + role_.host + ":" +
                             std::to_string(role_.port) + " as " + role_.username + ": " +
-                            scrub(*err, {role_.password});
+                            redact_secrets(*err, {role_.password});
       return error{errc::unavailable, last_connect_error_};
     }
     connect_failed_ = false;
@@ -297,7 +260,7 @@ class redis_engine final : public engine {
 
   /// Runs `attempt` until it returns a value or a final error, retrying
   /// transient failures and reconnecting after lost connections. Every error
-  /// message leaving here is scrubbed of `secrets`.
+  /// message leaving here is redacted of `secrets` (core/redact.hpp).
   template <class T, class F>
   expected<T> with_retries(const std::string& what, std::initializer_list<std::string_view> secrets,
                            F&& attempt) {
@@ -309,14 +272,14 @@ class redis_engine final : public engine {
       }
       auto c = connection();
       if (!c) {
-        return error{errc::unavailable, scrub(what + ": " + c.error().message, secrets)};
+        return error{errc::unavailable, redact_secrets(what + ": " + c.error().message, secrets)};
       }
       attempt_result<T> r = attempt(**c, st);
       if (auto* v = std::get_if<0>(&r)) {
         return std::move(*v);
       }
       if (auto* e = std::get_if<error>(&r)) {
-        return error{e->code, scrub(what + ": " + e->message, secrets)};
+        return error{e->code, redact_secrets(what + ": " + e->message, secrets)};
       }
       last = std::get<retryable>(std::move(r));
       st.after_connection_loss = last.connection_lost;
@@ -325,7 +288,7 @@ class redis_engine final : public engine {
       }
     }
     return error{errc::transient_database_error,
-                 scrub(what + ": still failing after " + std::to_string(max_attempts) +
+                 redact_secrets(what + ": still failing after " + std::to_string(max_attempts) +
                            " attempts: " + last.message,
                        secrets)};
   }
@@ -371,7 +334,7 @@ class redis_engine final : public engine {
     auto fail = [&](std::string error_text, std::string statement = {}) {
       report.failed_step = step;
       report.failed_statement = std::move(statement);
-      report.error = scrub(error_text, {role_.password, hash});
+      report.error = redact_secrets(error_text, {role_.password, hash});
       return report;
     };
 
