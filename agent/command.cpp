@@ -1,5 +1,5 @@
 // The agent command: credentials for one role, handed to a child process
-// through the libpq environment and/or rendered into a file from a
+// through its client's environment (libpq's or Redis's) and/or rendered into a file from a
 // template, renewed while the agent runs, rotated before a max-TTL cap and
 // revoked when it exits. fork() happens while CAF threads run, so the child
 // only calls execvpe with an environment built before the fork.
@@ -8,6 +8,7 @@
 
 #include "agent/agent.hpp"
 #include "cli/client.hpp"
+#include "cli/output.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -76,12 +77,18 @@ std::vector<std::string> child_environment(const credentials& c) {
   }
   // The token is the agent's, not the child's.
   vars.erase("SECRETHUB_TOKEN");
-  vars["PGHOST"] = c.host;
-  vars["PGPORT"] = std::to_string(c.port);
-  vars["PGDATABASE"] = c.database;
-  vars["PGUSER"] = c.username;
-  vars["PGPASSWORD"] = c.password;
-  vars["DATABASE_URL"] = database_url(c);
+  // The engine's own client variables (libpq's PG* and DATABASE_URL, or the
+  // REDIS_* set). The issue answer names no engine, so the credential's
+  // shape decides; whether a Redis wants TLS is unknown here, so a Redis
+  // child gets no REDIS_URL (see cli::credential_environment).
+  cli::credential_facts facts;
+  facts.engine = cli::engine_by_shape(c.database);
+  facts.host = c.host;
+  facts.port = c.port;
+  facts.database = c.database;
+  facts.username = c.username;
+  facts.password = c.password;
+  for (auto& [name, value] : cli::credential_environment(facts)) vars[name] = std::move(value);
   std::vector<std::string> out;
   for (const auto& [k, v] : vars) out.push_back(k + "=" + v);
   return out;
@@ -324,6 +331,12 @@ int run_checked(int argc, char** argv) {
     rot.pending.reset();
     rot.cv.notify_all();
   };
+  if (has_command && cli::engine_by_shape(creds->database) == "redis") {
+    std::cerr << "secrethub agent: role " << role
+              << " is a Redis role: the command gets REDIS_HOST, REDIS_PORT, REDIS_USERNAME,"
+                 " REDIS_PASSWORD and REDISCLI_AUTH, no REDIS_URL (whether that Redis wants TLS"
+                 " is unknown here; --template can write one)\n";
+  }
   if (has_template && !render_out(*creds)) {
     close_rotation();
     (*cache)->revoke_all();

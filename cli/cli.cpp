@@ -199,6 +199,26 @@ void print_json(const json& value) {
 
 // -- creds ------------------------------------------------------------------------
 
+std::string role_target(const std::string& name) {
+  return "/v1/sys/roles/" + percent_encode(name);
+}
+
+/// Whether the Redis of `role` is reached over TLS, from the role's sslmode.
+/// Only the admin may read roles: for an agent token this is nullopt, and
+/// the refusal is no failure of `creds` (its credential is already issued).
+std::optional<bool> redis_role_uses_tls(context& c, const std::string& role) {
+  const http_result r = c.http().get(role_target(role));
+  if (!r.reached || r.status != 200) {
+    return std::nullopt;
+  }
+  const json body = json::parse(r.body, nullptr, false);
+  const json& sslmode = member(body, "sslmode");
+  if (member(body, "engine") != "redis" || !sslmode.is_string()) {
+    return std::nullopt;
+  }
+  return sslmode != "disable";
+}
+
 int creds(context& c, const std::string& role, const std::string& ttl) {
   json body = json::object();
   if (!ttl.empty()) {
@@ -208,42 +228,58 @@ int creds(context& c, const std::string& role, const std::string& ttl) {
   if (!r) {
     return exit_refused;
   }
+  if (c.json_output()) {
+    print_raw(r->raw);
+    return exit_ok;
+  }
   const json& cred = member(r->body, "credentials");
-  const std::string user = text_of(cred, "username");
-  const std::string password = text_of(cred, "password");
-  const std::string host = text_of(cred, "host");
-  const std::string database = text_of(cred, "database");
   const json& port = member(cred, "port");
+  credential_facts facts;
+  facts.username = text_of(cred, "username");
+  facts.password = text_of(cred, "password");
+  facts.host = text_of(cred, "host");
+  facts.port = port.is_number_integer() ? port.get<int64_t>() : 0;
+  facts.database = member(cred, "database").is_string() ? text_of(cred, "database") : "";
+  // The issue answer does not name the engine (a server that does wins).
+  const json& engine = member(r->body, "engine");
+  facts.engine = engine.is_string() ? engine.get<std::string>() : engine_by_shape(facts.database);
+  const bool redis = facts.engine == "redis";
+  if (redis) {
+    facts.tls = redis_role_uses_tls(c, role);
+  }
   switch (c.format()) {
     case output_format::json:
-      print_raw(r->raw);
       break;
     case output_format::env:
-      std::cout << "PGHOST=" << shell_value(host) << '\n'
-                << "PGPORT=" << cell(port) << '\n'
-                << "PGDATABASE=" << shell_value(database) << '\n'
-                << "PGUSER=" << shell_value(user) << '\n'
-                << "PGPASSWORD=" << shell_value(password) << '\n'
-                << "DATABASE_URL="
-                << shell_value(database_url(user, password, host,
-                                            port.is_number_integer() ? port.get<int64_t>() : 0,
-                                            database))
-                << '\n'
-                << "SECRETHUB_LEASE_ID=" << shell_value(text_of(r->body, "lease_id")) << '\n';
+      for (const auto& [name, value] : credential_environment(facts)) {
+        std::cout << name << '=' << shell_value(value) << '\n';
+      }
+      std::cout << "SECRETHUB_LEASE_ID=" << shell_value(text_of(r->body, "lease_id")) << '\n';
+      if (redis && !facts.tls) {
+        std::cerr << "note: REDIS_URL is left out: this token may not read role " << role
+                  << ", so whether its Redis wants TLS (rediss://) or not (redis://) is unknown;"
+                     " build it from REDIS_HOST, REDIS_PORT, REDIS_USERNAME and REDIS_PASSWORD\n";
+      }
       break;
-    case output_format::table:
-      std::cout << render_fields(
-                       {{"lease_id", text_of(r->body, "lease_id")},
+    case output_format::table: {
+      field_list fields{{"lease_id", text_of(r->body, "lease_id")},
                         {"lease_duration", seconds_cell(member(r->body, "lease_duration"))},
                         {"expires_at", text_of(r->body, "expires_at")},
                         {"renewable", text_of(r->body, "renewable")},
-                        {"username", user},
-                        {"password", password},
-                        {"host", host},
-                        {"port", cell(port)},
-                        {"database", database}})
+                        {"engine", facts.engine},
+                        {"username", facts.username},
+                        {"password", facts.password},
+                        {"host", facts.host},
+                        {"port", cell(port)}};
+      if (redis) {
+        fields.emplace_back("tls", facts.tls ? (*facts.tls ? "yes" : "no") : "unknown");
+      } else {
+        fields.emplace_back("database", facts.database);
+      }
+      std::cout << render_fields(fields)
                 << "\nThe password is shown only this once: SecretHub does not keep it.\n";
       break;
+    }
   }
   return exit_ok;
 }
@@ -422,10 +458,6 @@ int lease_revoke_role(context& c, const std::string& role) {
 
 // -- role ---------------------------------------------------------------------------
 
-std::string role_target(const std::string& name) {
-  return "/v1/sys/roles/" + percent_encode(name);
-}
-
 /// Loads --file, printing its problems; nullopt with `code` set on failure.
 std::optional<std::string> role_body(const std::string& file, const std::string& name, int& code) {
   role_file loaded = load_role_file(file, name);
@@ -486,19 +518,31 @@ int role_read(context& c, const std::string& name) {
   if (auto done = refused_or_json(c, r)) {
     return *done;
   }
-  std::cout << render_fields(describe(r->body, role_order));
+  json shown = r->body;
+  if (member(shown, "engine") == "redis" && shown.is_object()) {
+    // Fields a Redis role does not use (README "Redis roles"); --format json
+    // still has them as the server sent them.
+    for (const char* unused :
+         {"database", "scram_iterations", "renewal_statements", "revocation_statements"}) {
+      shown.erase(unused);
+    }
+  }
+  std::cout << render_fields(describe(shown, role_order));
   return exit_ok;
 }
 
 int role_list(context& c) {
   return list_command(
       c, "/v1/sys/roles", "roles", "no roles",
-      {"NAME", "HOST", "PORT", "DATABASE", "DEFAULT_TTL", "MAX_TTL", "ACTIVE_LEASES"},
+      {"NAME", "ENGINE", "HOST", "PORT", "DATABASE", "DEFAULT_TTL", "MAX_TTL", "ACTIVE_LEASES"},
       [](const json& role) -> std::vector<std::string> {
+        // A Redis role has no database ("-"), even if one was written.
+        const bool redis = member(role, "engine") == "redis";
         return {text_of(role, "name"),
+                text_of(role, "engine"),
                 text_of(role, "host"),
                 text_of(role, "port"),
-                text_of(role, "database"),
+                redis ? std::string{"-"} : display("database", member(role, "database")),
                 seconds_cell(member(role, "default_ttl")),
                 seconds_cell(member(role, "max_ttl")),
                 text_of(role, "active_leases")};
@@ -672,7 +716,7 @@ struct options {
 };
 
 int run_parsed(int argc, char** argv) {
-  CLI::App app{"SecretHub client: short-lived database credentials from a SecretHub server",
+  CLI::App app{"SecretHub client: short-lived PostgreSQL and Redis credentials from a SecretHub server",
                "secrethub"};
   app.fallthrough();
   app.footer(
@@ -724,7 +768,7 @@ int run_parsed(int argc, char** argv) {
   renew->add_option("id", o.id, "lease id")->required();
   renew->add_option("--increment", o.increment,
                     "from now: 300, 10m, 1h (default: the role's default_ttl)");
-  command(lease, "revoke", "revoke a lease now (drops its database user)",
+  command(lease, "revoke", "revoke a lease now (deletes its database or Redis user)",
           [&o](context& c) { return lease_revoke(c, o.id); })
       ->add_option("id", o.id, "lease id")
       ->required();

@@ -156,10 +156,15 @@ std::string shell_value(std::string_view value) {
   return out;
 }
 
-std::string database_url(std::string_view user, std::string_view password, std::string_view host,
-                         int64_t port, std::string_view database) {
+namespace {
+
+/// scheme://user:password@host:port, user and password percent-encoded, an
+/// IPv6 host in brackets.
+std::string url_with_login(std::string_view scheme, std::string_view user,
+                           std::string_view password, std::string_view host, int64_t port) {
   const bool v6 = host.find(':') != std::string_view::npos;
-  std::string out = "postgresql://";
+  std::string out{scheme};
+  out += "://";
   out += percent_encode(user);
   out += ':';
   out += percent_encode(password);
@@ -167,9 +172,44 @@ std::string database_url(std::string_view user, std::string_view password, std::
   out += v6 ? "[" + std::string{host} + "]" : std::string{host};
   out += ':';
   out += std::to_string(port);
-  out += '/';
-  out += percent_encode(database);
   return out;
+}
+
+}  // namespace
+
+std::string database_url(std::string_view user, std::string_view password, std::string_view host,
+                         int64_t port, std::string_view database) {
+  return url_with_login("postgresql", user, password, host, port) + "/" + percent_encode(database);
+}
+
+std::string redis_url(std::string_view user, std::string_view password, std::string_view host,
+                      int64_t port, bool tls) {
+  return url_with_login(tls ? "rediss" : "redis", user, password, host, port);
+}
+
+std::string engine_by_shape(std::string_view database) {
+  return database.empty() ? "redis" : "postgresql";
+}
+
+env_list credential_environment(const credential_facts& c) {
+  const std::string port = std::to_string(c.port);
+  if (c.engine == "redis") {
+    env_list out{{"REDIS_HOST", c.host},
+                 {"REDIS_PORT", port},
+                 {"REDIS_USERNAME", c.username},
+                 {"REDIS_PASSWORD", c.password},
+                 {"REDISCLI_AUTH", c.password}};
+    if (c.tls) {
+      out.emplace_back("REDIS_URL", redis_url(c.username, c.password, c.host, c.port, *c.tls));
+    }
+    return out;
+  }
+  return {{"PGHOST", c.host},
+          {"PGPORT", port},
+          {"PGDATABASE", c.database},
+          {"PGUSER", c.username},
+          {"PGPASSWORD", c.password},
+          {"DATABASE_URL", database_url(c.username, c.password, c.host, c.port, c.database)}};
 }
 
 }  // namespace secrethub::cli

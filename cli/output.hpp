@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -45,6 +46,46 @@ std::string shell_value(std::string_view value);
 /// database percent-encoded, an IPv6 host in brackets.
 std::string database_url(std::string_view user, std::string_view password, std::string_view host,
                          int64_t port, std::string_view database);
+
+/// redis://user:password@host:port (rediss:// when `tls`), user and password
+/// percent-encoded, an IPv6 host in brackets: the form redis-cli -u, redis-py
+/// from_url, node-redis and ioredis take.
+std::string redis_url(std::string_view user, std::string_view password, std::string_view host,
+                      int64_t port, bool tls);
+
+/// An issued credential and what is known of the role it came from.
+struct credential_facts {
+  std::string engine;  ///< "redis"; anything else is treated as "postgresql"
+  std::string host;
+  int64_t port = 0;
+  std::string database;  ///< PostgreSQL only
+  std::string username;
+  std::string password;
+  /// Redis: whether the server is reached over TLS (the role's sslmode is
+  /// not "disable"). nullopt when the caller could not learn it.
+  std::optional<bool> tls;
+};
+
+/// The engine of a credential when nothing better is known. The issue answer
+/// does not name it, but a PostgreSQL role cannot be saved without a
+/// database and a Redis role needs none (the UI and the API leave it out),
+/// so a credential without a database is a Redis one. A Redis role written
+/// with a stray `database` is taken for PostgreSQL.
+std::string engine_by_shape(std::string_view database);
+
+/// NAME/value pairs, in print order.
+using env_list = std::vector<std::pair<std::string, std::string>>;
+
+/// The variables the engine's clients read:
+/// - PostgreSQL: PGHOST PGPORT PGDATABASE PGUSER PGPASSWORD (libpq and the
+///   drivers built on it) and DATABASE_URL.
+/// - Redis: REDIS_HOST REDIS_PORT REDIS_USERNAME REDIS_PASSWORD (the usual
+///   names of client libraries and container images), REDISCLI_AUTH (the
+///   password redis-cli reads; it has no variable for the user, so run
+///   `redis-cli --user "$REDIS_USERNAME"`), and REDIS_URL when `tls` is
+///   known. When it is not, REDIS_URL is left out rather than guessed: a
+///   redis:// URL aimed at a TLS port would send the password in clear.
+env_list credential_environment(const credential_facts& c);
 
 /// JSON text that never throws (invalid UTF-8 replaced).
 std::string compact(const json& value);

@@ -8,10 +8,12 @@
 #include "agent/agent.hpp"
 #include "tests/support/api_server.hpp"
 #include "tests/support/pg_fixture.hpp"
+#include "tests/support/redis_fixture.hpp"
 #include "tests/support/server_process.hpp"
 #include "tests/support/tcp_proxy.hpp"
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -368,6 +370,60 @@ BOOST_FIXTURE_TEST_CASE(exec_mode_hands_credentials_to_psql_and_revokes_after, c
   BOOST_TEST_MESSAGE("leases: " << leases.raw);
   BOOST_TEST(leases.body["leases"].empty());
   BOOST_TEST(!t::role_exists(out));
+}
+
+BOOST_AUTO_TEST_CASE(exec_mode_hands_a_redis_role_redis_variables_that_log_in) {
+  const char* bin = std::getenv("SECRETHUB_BIN");
+  BOOST_REQUIRE_MESSAGE(bin != nullptr, "SECRETHUB_BIN is not set");
+  const auto& redis = t::redis_env();
+  t::api_server server;
+  const nlohmann::json role{{"engine", "redis"},
+                            {"host", redis.host},
+                            {"port", redis.port},
+                            {"username", redis.admin_user},
+                            {"password", redis.admin_password},
+                            {"default_ttl", 60},
+                            {"max_ttl", 120},
+                            {"creation_statements", "~analytics:* +@read"}};
+  const auto written = server.post("/v1/sys/roles/agent_redis", role.dump(), server.admin_token());
+  BOOST_REQUIRE_MESSAGE(written.status == 201, written.raw);
+  const auto token = server.agent_token("agent-redis", {"agent_redis"});
+  BOOST_TEST_REQUIRE(t::redis_exec({"SET", "analytics:agent", "from-redis"}).succeeded());
+
+  // The child proves what it got: no libpq variables and no REDIS_URL (the
+  // agent cannot know whether that Redis wants TLS), then redis-cli logs in
+  // with REDISCLI_AUTH and --user and reads a key the role's rules allow.
+  const std::string child =
+      "test -z \"$PGUSER$PGPASSWORD$PGDATABASE$DATABASE_URL$REDIS_URL\" || exit 3; "
+      "test \"$REDIS_PASSWORD\" = \"$REDISCLI_AUTH\" || exit 4; "
+      "echo \"$REDIS_USERNAME\"; "
+      "redis-cli -h \"$REDIS_HOST\" -p \"$REDIS_PORT\" --user \"$REDIS_USERNAME\" "
+      "--no-auth-warning GET analytics:agent";
+  const std::string cmd =
+      "env -u PGUSER -u PGPASSWORD -u PGDATABASE -u DATABASE_URL -u REDIS_URL -u REDISCLI_AUTH "
+      "SECRETHUB_CORE_URL=http://127.0.0.1:" + std::to_string(server.port()) +
+      " SECRETHUB_TOKEN=" + token + " " + bin + " agent --role agent_redis -- sh -c '" + child +
+      "' 2>/dev/null";
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  BOOST_REQUIRE(p != nullptr);
+  char buf[256];
+  while (std::fgets(buf, sizeof buf, p) != nullptr) out += buf;
+  const int rc = ::pclose(p);
+  BOOST_TEST_MESSAGE("the child said: " << out);
+  BOOST_TEST(WIFEXITED(rc));
+  BOOST_TEST(WEXITSTATUS(rc) == 0, "exit " << WEXITSTATUS(rc) << ": " << out);
+  std::istringstream lines{out};
+  std::string user;
+  std::string value;
+  std::getline(lines, user);
+  std::getline(lines, value);
+  BOOST_TEST(user.rfind("shub_agent_redis_", 0) == 0u, out);
+  BOOST_TEST(value == "from-redis", out);
+  // The agent revoked the lease on exit: the ACL user is gone.
+  BOOST_TEST(!t::acl_user_exists(user));
+  t::delete_acl_users_with_prefix("shub_agent_redis");
+  t::redis_exec({"DEL", "analytics:agent"});
 }
 
 BOOST_FIXTURE_TEST_CASE(template_renders_0600_and_the_lease_is_revoked_on_sigterm, cleanup) {

@@ -7,6 +7,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "tests/support/pg_fixture.hpp"
+#include "tests/support/redis_fixture.hpp"
 #include "tests/support/tls_cert.hpp"
 #include "tests/support/server_process.hpp"
 
@@ -69,26 +70,30 @@ std::ostream& operator<<(std::ostream& os, const run_result& r) {
   return os << "exit " << r.code << "\n--- stdout\n" << r.out << "--- stderr\n" << r.err;
 }
 
-/// Runs SECRETHUB_BIN with `args`. The child's environment is the test's,
-/// minus every SECRETHUB_ADDR / SECRETHUB_CORE_URL / SECRETHUB_TOKEN, plus
-/// `env`. stdout and stderr are captured separately (temp files).
-run_result run_binary(const std::vector<std::string>& args,
-                      const std::map<std::string, std::string>& env,
-                      const std::filesystem::path& scratch) {
+/// Runs `program` (a path, or a name looked up in PATH) with `args`. The
+/// child's environment is the test's, minus every SECRETHUB_ADDR /
+/// SECRETHUB_CORE_URL / SECRETHUB_TOKEN and every variable the CLI prints
+/// for a credential (PG*, DATABASE_URL, REDIS*), plus `env`. stdout and
+/// stderr are captured separately (temp files).
+run_result run_program(const std::string& program, const std::vector<std::string>& args,
+                       const std::map<std::string, std::string>& env,
+                       const std::filesystem::path& scratch) {
   static int counter = 0;
   ++counter;
   const auto out_path = scratch / ("run" + std::to_string(counter) + ".out");
   const auto err_path = scratch / ("run" + std::to_string(counter) + ".err");
 
   // Everything the child needs is built before fork.
-  std::vector<std::string> argv_strings{t::secrethub_binary()};
+  std::vector<std::string> argv_strings{program};
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
   std::vector<std::string> env_strings;
   for (char** e = environ; *e != nullptr; ++e) {
     std::string kv{*e};
     const auto key = kv.substr(0, kv.find('='));
+    const bool credential_variable =
+        key.rfind("PG", 0) == 0 || key == "DATABASE_URL" || key.rfind("REDIS", 0) == 0;
     if (key != "SECRETHUB_ADDR" && key != "SECRETHUB_CORE_URL" && key != "SECRETHUB_TOKEN" &&
-        env.count(key) == 0) {
+        !credential_variable && env.count(key) == 0) {
       env_strings.push_back(kv);
     }
   }
@@ -118,7 +123,7 @@ run_result run_binary(const std::vector<std::string>& args,
     if (null_fd >= 0) {
       ::dup2(null_fd, 0);
     }
-    ::execve(argv[0], argv.data(), envp.data());
+    ::execvpe(argv[0], argv.data(), envp.data());
     ::_exit(127);
   }
   ::close(out_fd);
@@ -135,7 +140,7 @@ run_result run_binary(const std::vector<std::string>& args,
     if (std::chrono::steady_clock::now() > deadline) {
       ::kill(pid, SIGKILL);
       ::waitpid(pid, &status, 0);
-      BOOST_ERROR("secrethub did not finish within 90 s");
+      BOOST_ERROR(program << " did not finish within 90 s");
       break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds{5});
@@ -145,6 +150,13 @@ run_result run_binary(const std::vector<std::string>& args,
   std::filesystem::remove(out_path);
   std::filesystem::remove(err_path);
   return result;
+}
+
+/// Runs SECRETHUB_BIN with `args` (see run_program).
+run_result run_binary(const std::vector<std::string>& args,
+                      const std::map<std::string, std::string>& env,
+                      const std::filesystem::path& scratch) {
+  return run_program(t::secrethub_binary(), args, env, scratch);
 }
 
 /// stdout of a successful run as JSON (fails the test otherwise).
@@ -422,6 +434,7 @@ BOOST_AUTO_TEST_CASE(creds_in_three_formats_from_a_toml_role) {
   BOOST_TEST(password.size() == 32u, table);
   BOOST_TEST(field(table.out, "lease_duration") == "3600 (1h)", table);
   BOOST_TEST(field(table.out, "database") == "analytics_db", table);
+  BOOST_TEST(field(table.out, "engine") == "postgresql", table);
   BOOST_TEST(contains(table.out, "shown only this once"), table);
   {
     auto login = t::try_login(user, password);
@@ -437,6 +450,8 @@ BOOST_AUTO_TEST_CASE(creds_in_three_formats_from_a_toml_role) {
   BOOST_TEST(vars["PGDATABASE"] == "analytics_db");
   BOOST_TEST(vars["PGUSER"].rfind("shub_cli_analytics", 0) == 0u);
   BOOST_TEST(vars["PGPASSWORD"].size() == 32u);
+  BOOST_TEST(vars.count("REDIS_HOST") == 0u, env_out);
+  BOOST_TEST(vars.count("REDISCLI_AUTH") == 0u, env_out);
   // Generated passwords use only URL-safe characters, so encoding keeps them.
   BOOST_TEST(vars["DATABASE_URL"] == "postgresql://" + vars["PGUSER"] + ":" + vars["PGPASSWORD"] +
                                          "@" + env.host + ":" + std::to_string(env.port) +
@@ -575,6 +590,8 @@ BOOST_AUTO_TEST_CASE(role_write_read_list_test_delete) {
   BOOST_REQUIRE_MESSAGE(list.code == 0, list);
   BOOST_TEST(contains(list.out, "cli-roles"), list);
   BOOST_TEST(contains(list.out, "ACTIVE_LEASES"), list);
+  BOOST_TEST(contains(list.out, "ENGINE"), list);
+  BOOST_TEST(contains(list.out, "postgresql"), list);
   auto list_json = cli({"role", "list", "--format", "json"});
   BOOST_TEST(parsed(list_json)["roles"].size() == 1u);
 
@@ -770,6 +787,158 @@ BOOST_AUTO_TEST_CASE(refusals_and_unreachable_servers_exit_1) {
     BOOST_TEST(contains(down.err, "error: cannot reach SecretHub at " + dead), down);
     BOOST_TEST(only_error_lines(down.err), down);
   }
+}
+
+BOOST_AUTO_TEST_CASE(redis_roles_get_redis_variables_that_log_in) {
+  const auto& redis = t::redis_env();
+  // A Redis role from TOML (the converter knows no engine), a TLS one from JSON.
+  const std::string plain_toml =
+      "engine = \"redis\"\n"
+      "host = \"" + redis.host + "\"\n"
+      "port = " + std::to_string(redis.port) + "\n"
+      "username = \"" + redis.admin_user + "\"\n"
+      "password = \"" + redis.admin_password + "\"\n"
+      "default_ttl = \"1h\"\n"
+      "max_ttl = \"2h\"\n"
+      "creation_statements = \"~analytics:* +@read\"\n";
+  auto written = cli({"role", "write", "cli-redis", "--file", file("redis.toml", plain_toml)});
+  BOOST_REQUIRE_MESSAGE(written.code == 0, written);
+  const json tls_role{{"engine", "redis"},
+                      {"host", redis.host},
+                      {"port", redis.tls_port},
+                      {"username", redis.admin_user},
+                      {"password", redis.admin_password},
+                      {"sslmode", "require"},
+                      {"default_ttl", "1h"},
+                      {"max_ttl", "2h"},
+                      {"creation_statements", "~analytics:* +@read"}};
+  auto tls_written =
+      cli({"role", "write", "cli-redis-tls", "--file", file("redis-tls.json", tls_role.dump())});
+  BOOST_REQUIRE_MESSAGE(tls_written.code == 0, tls_written);
+  write_group_role("cli-redis-pg");
+  BOOST_TEST_REQUIRE(t::redis_exec({"SET", "analytics:cli", "42"}).succeeded());
+
+  // role list: an ENGINE column; a Redis role shows no database.
+  auto list = cli({"role", "list"});
+  BOOST_REQUIRE_MESSAGE(list.code == 0, list);
+  std::map<std::string, std::string> rows;  // name → its line
+  {
+    std::istringstream lines{list.out};
+    std::string line;
+    while (std::getline(lines, line)) {
+      rows[line.substr(0, line.find(' '))] = line;
+    }
+  }
+  BOOST_TEST(contains(rows["NAME"], "ENGINE"), list);
+  BOOST_TEST(contains(rows["cli-redis"], " redis "), list);
+  BOOST_TEST(contains(rows["cli-redis"], std::to_string(redis.port)), list);
+  BOOST_TEST(!contains(rows["cli-redis"], "analytics_db"), list);
+  BOOST_TEST(contains(rows["cli-redis-pg"], " postgresql "), list);
+  BOOST_TEST(contains(rows["cli-redis-pg"], "analytics_db"), list);
+  auto read = cli({"role", "read", "cli-redis"});
+  BOOST_TEST(field(read.out, "engine") == "redis", read);
+  BOOST_TEST(field(read.out, "creation_statements") == "~analytics:* +@read", read);
+  BOOST_TEST(!contains(read.out, redis.admin_password));
+
+  // env as the admin: the Redis set, no PG* and no DATABASE_URL.
+  auto env_out = cli({"creds", "cli-redis", "--format", "env"});
+  BOOST_REQUIRE_MESSAGE(env_out.code == 0, env_out);
+  auto vars = env_lines(env_out.out);
+  for (const char* pg : {"PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSWORD", "DATABASE_URL"}) {
+    BOOST_TEST(vars.count(pg) == 0u, pg << " printed for a Redis role:\n" << env_out);
+  }
+  BOOST_TEST(vars["REDIS_HOST"] == redis.host);
+  BOOST_TEST(vars["REDIS_PORT"] == std::to_string(redis.port));
+  BOOST_TEST(vars["REDIS_USERNAME"].rfind("shub_cli_redis_", 0) == 0u, env_out);
+  BOOST_TEST(vars["REDIS_PASSWORD"].size() == 32u, env_out);
+  BOOST_TEST(vars["REDISCLI_AUTH"] == vars["REDIS_PASSWORD"]);
+  BOOST_TEST(vars["REDIS_URL"] == "redis://" + vars["REDIS_USERNAME"] + ":" +
+                                      vars["REDIS_PASSWORD"] + "@" + redis.host + ":" +
+                                      std::to_string(redis.port),
+             env_out);
+  BOOST_TEST(!vars["SECRETHUB_LEASE_ID"].empty(), env_out);
+  BOOST_TEST(env_out.err.empty(), env_out);
+  // redis-cli logs in with exactly what was printed: REDISCLI_AUTH is the
+  // password it reads, the user goes in --user; and with -u REDIS_URL.
+  auto by_vars = run_program("redis-cli",
+                             {"-h", vars["REDIS_HOST"], "-p", vars["REDIS_PORT"], "--user",
+                              vars["REDIS_USERNAME"], "--no-auth-warning", "GET", "analytics:cli"},
+                             {{"REDISCLI_AUTH", vars["REDISCLI_AUTH"]}}, scratch.path);
+  BOOST_TEST(by_vars.code == 0, by_vars);
+  BOOST_TEST(by_vars.out == "42\n", by_vars);
+  auto by_url = run_program("redis-cli", {"-u", vars["REDIS_URL"], "--no-auth-warning", "GET",
+                                          "analytics:cli"},
+                            {}, scratch.path);
+  BOOST_TEST(by_url.out == "42\n", by_url);
+  // The role's rules hold: read-only.
+  auto write_refused = run_program(
+      "redis-cli", {"-u", vars["REDIS_URL"], "--no-auth-warning", "SET", "analytics:cli", "1"}, {},
+      scratch.path);
+  BOOST_TEST(contains(write_refused.out, "NOPERM"), write_refused);
+  {
+    auto login = t::redis_login(vars["REDIS_USERNAME"], vars["REDIS_PASSWORD"]);
+    BOOST_TEST(static_cast<bool>(login), login.error);
+  }
+
+  // table: the engine shown, no database line.
+  auto table = cli({"creds", "cli-redis"});
+  BOOST_REQUIRE_MESSAGE(table.code == 0, table);
+  BOOST_TEST(field(table.out, "engine") == "redis", table);
+  BOOST_TEST(field(table.out, "tls") == "no", table);
+  BOOST_TEST(field(table.out, "port") == std::to_string(redis.port), table);
+  BOOST_TEST(field(table.out, "database").empty(), table);
+  {
+    auto login = t::redis_login(field(table.out, "username"), field(table.out, "password"));
+    BOOST_TEST(static_cast<bool>(login), login.error);
+  }
+
+  // A role with sslmode require: rediss://, and redis-cli gets in over TLS.
+  auto tls_out = cli({"creds", "cli-redis-tls", "--format", "env"});
+  BOOST_REQUIRE_MESSAGE(tls_out.code == 0, tls_out);
+  auto tls_vars = env_lines(tls_out.out);
+  BOOST_TEST(tls_vars["REDIS_PORT"] == std::to_string(redis.tls_port));
+  BOOST_TEST(tls_vars["REDIS_URL"].rfind("rediss://", 0) == 0u, tls_out);
+  auto over_tls = run_program("redis-cli",
+                              {"-u", tls_vars["REDIS_URL"], "--cacert", redis.tls_ca,
+                               "--no-auth-warning", "GET", "analytics:cli"},
+                              {}, scratch.path);
+  BOOST_TEST(over_tls.out == "42\n", over_tls);
+  {
+    auto login = t::redis_login(tls_vars["REDIS_USERNAME"], tls_vars["REDIS_PASSWORD"], true);
+    BOOST_TEST(static_cast<bool>(login), login.error);
+  }
+
+  // An agent token may not read the role: the variables still log in, and
+  // REDIS_URL is left out with a note instead of guessing redis://.
+  auto token = parsed(cli({"token", "create", "--name", "cli-redis-agent", "--role", "cli-redis",
+                           "--format", "json"}))["token"]
+                   .get<std::string>();
+  auto agent_out = as(token, {"creds", "cli-redis", "--format", "env"});
+  BOOST_REQUIRE_MESSAGE(agent_out.code == 0, agent_out);
+  auto agent_vars = env_lines(agent_out.out);
+  BOOST_TEST(agent_vars.count("REDIS_URL") == 0u, agent_out);
+  BOOST_TEST(agent_vars.count("PGUSER") == 0u, agent_out);
+  BOOST_TEST(contains(agent_out.err, "note: REDIS_URL is left out"), agent_out);
+  auto agent_login = run_program(
+      "redis-cli",
+      {"-h", agent_vars["REDIS_HOST"], "-p", agent_vars["REDIS_PORT"], "--user",
+       agent_vars["REDIS_USERNAME"], "--no-auth-warning", "GET", "analytics:cli"},
+      {{"REDISCLI_AUTH", agent_vars["REDISCLI_AUTH"]}}, scratch.path);
+  BOOST_TEST(agent_login.out == "42\n", agent_login);
+
+  // The leases are listed and revoked like any others; revoking ends the user.
+  auto leases = cli({"lease", "list", "--role", "cli-redis"});
+  BOOST_TEST(contains(leases.out, vars["REDIS_USERNAME"]), leases);
+  auto revoked = cli({"lease", "revoke", vars["SECRETHUB_LEASE_ID"]});
+  BOOST_TEST(revoked.code == 0, revoked);
+  BOOST_TEST(!t::acl_user_exists(vars["REDIS_USERNAME"]));
+  for (const char* role : {"cli-redis", "cli-redis-tls"}) {
+    auto deleted = cli({"role", "delete", role, "--revoke"});
+    BOOST_TEST(deleted.code == 0, deleted);
+  }
+  BOOST_TEST(t::count_acl_users_with_prefix("shub_cli_redis") == 0);
+  t::delete_acl_users_with_prefix("shub_cli_redis");
+  t::redis_exec({"DEL", "analytics:cli"});
 }
 
 BOOST_AUTO_TEST_CASE(https_with_ca_cert) {
