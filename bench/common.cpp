@@ -360,6 +360,12 @@ variant_result failed_variant(const std::string& name, const std::string& why) {
 }  // namespace
 
 variant_result run_isolated(const std::string& name, const std::function<variant_result()>& fn) {
+  // Profilers that preload into the process (heaptrack) see only the parent:
+  // SECRETHUB_BENCH_NO_FORK=1 runs the variant here instead.
+  if (const char* no_fork = std::getenv("SECRETHUB_BENCH_NO_FORK");
+      no_fork != nullptr && std::string_view{no_fork} == "1") {
+    return fn();
+  }
   int fds[2];
   if (::pipe(fds) != 0) {
     note(name + ": no pipe, running in this process (RSS figures may carry earlier variants)");

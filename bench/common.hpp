@@ -170,6 +170,25 @@ struct pg_target {
   expected<std::string> exec(const std::string& sql, const std::string& dbname = "postgres") const;
 };
 
+/// What the PostgreSQL scenarios need on the server besides the admin DSN:
+/// a CREATEROLE login the roles connect as (member of pg_signal_backend), a
+/// NOLOGIN group role with SELECT on the tables (the group-role pattern) and
+/// a database holding a few tables and a sequence (the guide's direct-grant
+/// role grants on those). scripts/pg-fixtures.sh creates them as
+/// secrethub_admin, analytics_readers and analytics_db; bench/pg_setup.hpp
+/// provides them for every way of naming a server.
+struct pg_fixtures {
+  std::string admin_dsn;  ///< may CREATE DATABASE; counts users, scratch stores
+  std::string host;
+  uint16_t port = 5432;
+  std::string admin_user;  ///< CREATEROLE login of the roles
+  std::string admin_password;
+  std::string group_role;
+  std::string database;
+
+  bool ready() const { return !admin_dsn.empty() && !admin_user.empty(); }
+};
+
 /// A database created empty for one run and dropped afterwards, so a store's
 /// schema starts fresh and nothing of ours stays behind.
 class scratch_database {
