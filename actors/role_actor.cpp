@@ -259,6 +259,9 @@ void create_user(self_ptr self, caf::typed_response_promise<issued_lease> rp,
     out.host = resp.host;
     out.port = resp.port;
     out.database = resp.database;
+    out.engine = st.config.engine;
+    out.tls = st.config.sslmode == "require" || st.config.sslmode == "verify-ca" ||
+              st.config.sslmode == "verify-full";
     out.lease_duration = st.rt->rules.seconds_until(rec->terms.expires_at);
     out.renewable = rec->terms.renewable;
     out.expires_at = rec->terms.expires_at;

@@ -68,6 +68,8 @@ expected<credentials> issue(cli::api_client& client, const std::string& role,
   c.host = cj.value("host", "");
   c.port = cj.value("port", uint16_t{0});
   c.database = cj.value("database", "");
+  c.engine = j.value("engine", "");
+  c.tls = j.value("tls", false);
   c.username = cj.value("username", "");
   c.password = cj.value("password", "");
   c.lease_id = j.value("lease_id", "");

@@ -23,6 +23,10 @@ struct credentials {
   std::string host;
   uint16_t port = 0;
   std::string database;
+  /// The role's engine and whether it wants TLS, as the server said ("" /
+  /// false from a server that does not say).
+  std::string engine;
+  bool tls = false;
   std::string username;
   std::string password;
   std::string lease_id;

@@ -78,11 +78,14 @@ std::vector<std::string> child_environment(const credentials& c) {
   // The token is the agent's, not the child's.
   vars.erase("SECRETHUB_TOKEN");
   // The engine's own client variables (libpq's PG* and DATABASE_URL, or the
-  // REDIS_* set). The issue answer names no engine, so the credential's
-  // shape decides; whether a Redis wants TLS is unknown here, so a Redis
-  // child gets no REDIS_URL (see cli::credential_environment).
+  // REDIS_* set with REDIS_URL). An older server names no engine: then the
+  // credential's shape decides and a Redis child gets no REDIS_URL, since
+  // whether it wants TLS is unknown (see cli::credential_environment).
   cli::credential_facts facts;
-  facts.engine = cli::engine_by_shape(c.database);
+  facts.engine = c.engine.empty() ? cli::engine_by_shape(c.database) : c.engine;
+  if (!c.engine.empty()) {
+    facts.tls = c.tls;
+  }
   facts.host = c.host;
   facts.port = c.port;
   facts.database = c.database;
@@ -331,7 +334,7 @@ int run_checked(int argc, char** argv) {
     rot.pending.reset();
     rot.cv.notify_all();
   };
-  if (has_command && cli::engine_by_shape(creds->database) == "redis") {
+  if (has_command && creds->engine.empty() && cli::engine_by_shape(creds->database) == "redis") {
     std::cerr << "secrethub agent: role " << role
               << " is a Redis role: the command gets REDIS_HOST, REDIS_PORT, REDIS_USERNAME,"
                  " REDIS_PASSWORD and REDISCLI_AUTH, no REDIS_URL (whether that Redis wants TLS"

@@ -240,11 +240,15 @@ int creds(context& c, const std::string& role, const std::string& ttl) {
   facts.host = text_of(cred, "host");
   facts.port = port.is_number_integer() ? port.get<int64_t>() : 0;
   facts.database = member(cred, "database").is_string() ? text_of(cred, "database") : "";
-  // The issue answer does not name the engine (a server that does wins).
+  // The issue answer names the engine and whether the role wants TLS; an
+  // older server's answer does not, and then the credential's shape and the
+  // role (admin tokens only) tell.
   const json& engine = member(r->body, "engine");
   facts.engine = engine.is_string() ? engine.get<std::string>() : engine_by_shape(facts.database);
   const bool redis = facts.engine == "redis";
-  if (redis) {
+  if (const json& tls = member(r->body, "tls"); tls.is_boolean()) {
+    facts.tls = tls.get<bool>();
+  } else if (redis) {
     facts.tls = redis_role_uses_tls(c, role);
   }
   switch (c.format()) {

@@ -772,6 +772,8 @@ json to_json(const issued_lease& x) {
                 {"host", x.host},
                 {"port", x.port},
                 {"database", x.database}}},
+              {"engine", x.engine},
+              {"tls", x.tls},
               {"lease_duration", x.lease_duration},
               {"renewable", x.renewable},
               {"expires_at", format_rfc3339(x.expires_at)}};

@@ -109,6 +109,10 @@ expected<uint16_t> http_server::bind() {
   svr.set_write_timeout(o.write_timeout_s, 0);
   svr.set_payload_max_length(o.max_body_bytes);
   svr.set_keep_alive_timeout(5);
+  // httplib closes a kept-alive connection after 5 requests by default, so
+  // agents and the CLI reconnected every few calls (bench `http` counted a
+  // new TCP connection per ~5 requests). 1,000 is nginx's default.
+  svr.set_keep_alive_max_count(1000);
 
   auto serve = [this](const httplib::Request& req, httplib::Response& res) {
     impl_->serve(req, res);

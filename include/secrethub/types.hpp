@@ -152,6 +152,12 @@ struct issued_lease {
   std::string host;
   uint16_t port = 0;
   std::string database;
+  /// The role's engine ("postgresql", "redis", …): clients pick their
+  /// variables by it.
+  std::string engine;
+  /// The role requires TLS to reach the target (sslmode require or
+  /// verify-*): e.g. rediss:// rather than redis://.
+  bool tls = false;
   int64_t lease_duration = 0;  ///< seconds
   bool renewable = false;
   time_point expires_at;

@@ -165,6 +165,7 @@ BOOST_FIXTURE_TEST_CASE(renews_at_the_threshold_and_shares_the_first_request, cl
       if (c) ids[i] = c->lease_id;
     });
   for (auto& th : callers) th.join();
+  const auto got = clock_type::now();
   BOOST_REQUIRE(!ids[0].empty());
   for (const auto& id : ids) BOOST_TEST(id == ids[0]);
   const auto creds = (*cache)->get("dynamic/postgresql/agent_renew");
@@ -177,11 +178,13 @@ BOOST_FIXTURE_TEST_CASE(renews_at_the_threshold_and_shares_the_first_request, cl
   const auto expires_before = before.body.value("expires_at", "");
 
   // ttl 3 s, threshold 0.33: the renewal comes when ~1 s is left, ~2 s in.
-  BOOST_REQUIRE(wait_for([&] { return log.has("Renewing lease: " + creds->lease_id); }, 4s));
+  BOOST_REQUIRE(wait_for([&] { return log.has("Renewing lease: " + creds->lease_id); }, 6s));
   const auto renewed_at = log.times_of("Renewing lease: ")[0];
-  const double after_ms = ms_between(issued, renewed_at);
-  BOOST_TEST(after_ms > 1800.0);
-  BOOST_TEST(after_ms < 2600.0);
+  // Never early (the lease was issued after `issued`); late only by what a
+  // loaded machine adds after the issue answered (`got`): the 2 s are
+  // counted from the issue, which ended before `got`.
+  BOOST_TEST(ms_between(issued, renewed_at) > 1800.0);
+  BOOST_TEST(ms_between(got, renewed_at) < 2800.0);
   BOOST_REQUIRE(wait_for(
       [&] {
         const auto now = server.get("/v1/sys/leases/" + creds->lease_id, token);
@@ -390,11 +393,12 @@ BOOST_AUTO_TEST_CASE(exec_mode_hands_a_redis_role_redis_variables_that_log_in) {
   const auto token = server.agent_token("agent-redis", {"agent_redis"});
   BOOST_TEST_REQUIRE(t::redis_exec({"SET", "analytics:agent", "from-redis"}).succeeded());
 
-  // The child proves what it got: no libpq variables and no REDIS_URL (the
-  // agent cannot know whether that Redis wants TLS), then redis-cli logs in
-  // with REDISCLI_AUTH and --user and reads a key the role's rules allow.
+  // The child proves what it got: no libpq variables, a redis:// URL (the
+  // issue answer says the role wants no TLS), then redis-cli logs in with
+  // REDISCLI_AUTH and --user and reads a key the role's rules allow.
   const std::string child =
-      "test -z \"$PGUSER$PGPASSWORD$PGDATABASE$DATABASE_URL$REDIS_URL\" || exit 3; "
+      "test -z \"$PGUSER$PGPASSWORD$PGDATABASE$DATABASE_URL\" || exit 3; "
+      "case \"$REDIS_URL\" in redis://*) ;; *) exit 5;; esac; "
       "test \"$REDIS_PASSWORD\" = \"$REDISCLI_AUTH\" || exit 4; "
       "echo \"$REDIS_USERNAME\"; "
       "redis-cli -h \"$REDIS_HOST\" -p \"$REDIS_PORT\" --user \"$REDIS_USERNAME\" "

@@ -908,17 +908,23 @@ BOOST_AUTO_TEST_CASE(redis_roles_get_redis_variables_that_log_in) {
     BOOST_TEST(static_cast<bool>(login), login.error);
   }
 
-  // An agent token may not read the role: the variables still log in, and
-  // REDIS_URL is left out with a note instead of guessing redis://.
+  // An agent token may not read the role, and need not: the issue answer
+  // says the role wants no TLS, so REDIS_URL is redis:// and logs in.
   auto token = parsed(cli({"token", "create", "--name", "cli-redis-agent", "--role", "cli-redis",
                            "--format", "json"}))["token"]
                    .get<std::string>();
   auto agent_out = as(token, {"creds", "cli-redis", "--format", "env"});
   BOOST_REQUIRE_MESSAGE(agent_out.code == 0, agent_out);
   auto agent_vars = env_lines(agent_out.out);
-  BOOST_TEST(agent_vars.count("REDIS_URL") == 0u, agent_out);
+  BOOST_TEST(agent_vars["REDIS_URL"].rfind("redis://", 0) == 0u, agent_out);
   BOOST_TEST(agent_vars.count("PGUSER") == 0u, agent_out);
-  BOOST_TEST(contains(agent_out.err, "note: REDIS_URL is left out"), agent_out);
+  BOOST_TEST(!contains(agent_out.err, "note: REDIS_URL is left out"), agent_out);
+  {
+    auto by_url = run_program("redis-cli", {"-u", agent_vars["REDIS_URL"], "--no-auth-warning",
+                                            "GET", "analytics:cli"},
+                              {}, "");
+    BOOST_TEST(by_url.out == "42\n", by_url);
+  }
   auto agent_login = run_program(
       "redis-cli",
       {"-h", agent_vars["REDIS_HOST"], "-p", agent_vars["REDIS_PORT"], "--user",

@@ -820,7 +820,7 @@ BOOST_AUTO_TEST_CASE(errors_json_lists_every_error) {
   BOOST_TEST(http::errors_json({}).dump() == R"({"errors":[]})");
 }
 
-BOOST_AUTO_TEST_CASE(issued_lease_has_the_guides_shape_plus_expires_at) {
+BOOST_AUTO_TEST_CASE(issued_lease_has_the_guides_shape_plus_expires_at_engine_and_tls) {
   issued_lease lease;
   lease.lease_id = "550e8400-e29b-41d4-a716-446655440000";
   lease.username = "shub_readonly_k3m9x2p4_1730012345";
@@ -828,13 +828,17 @@ BOOST_AUTO_TEST_CASE(issued_lease_has_the_guides_shape_plus_expires_at) {
   lease.host = "postgres.production.internal";
   lease.port = 5432;
   lease.database = "analytics_db";
+  lease.engine = "postgresql";
+  lease.tls = true;
   lease.lease_duration = 3600;
   lease.renewable = true;
   lease.expires_at = at_unix(1730012345 + 3600, 250);
 
   const json j = http::to_json(lease);
-  BOOST_TEST((keys_of(j) == std::set<std::string>{"lease_id", "credentials", "lease_duration",
-                                                  "renewable", "expires_at"}));
+  BOOST_TEST((keys_of(j) == std::set<std::string>{"lease_id", "credentials", "engine", "tls",
+                                                  "lease_duration", "renewable", "expires_at"}));
+  BOOST_TEST(j["engine"] == "postgresql");
+  BOOST_TEST(j["tls"] == true);
   BOOST_TEST((keys_of(j["credentials"]) ==
               std::set<std::string>{"username", "password", "host", "port", "database"}));
   BOOST_TEST(j["lease_id"] == "550e8400-e29b-41d4-a716-446655440000");

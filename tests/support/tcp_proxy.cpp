@@ -1,5 +1,7 @@
 #include "tests/support/tcp_proxy.hpp"
 
+#include <chrono>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -62,6 +64,12 @@ void tcp_proxy::stop_forwarding() {
   drop_all_ = true;
   char c = 's';
   (void) !::write(wake_pipe_[1], &c, 1);
+  // Return only once every connection is closed: a request sent after this
+  // call must not slip through on a connection the proxy thread has not
+  // dropped yet (it did, under load, and the "outage" revoked a user).
+  while (drop_all_ && !quit_) {
+    std::this_thread::sleep_for(std::chrono::milliseconds{1});
+  }
 }
 
 void tcp_proxy::resume_forwarding() {
@@ -72,12 +80,13 @@ void tcp_proxy::run() {
   std::vector<std::pair<int, int>> pairs;  // client fd, server fd
   char buf[16384];
   while (!quit_) {
-    if (drop_all_.exchange(false)) {
+    if (drop_all_) {
       for (auto& [a, b] : pairs) {
         ::close(a);
         ::close(b);
       }
       pairs.clear();
+      drop_all_ = false;  // stop_forwarding() waits for this
     }
     std::vector<pollfd> fds;
     fds.push_back({listen_fd_, POLLIN, 0});

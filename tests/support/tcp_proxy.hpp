@@ -23,7 +23,8 @@ class tcp_proxy {
 
   uint16_t port() const { return port_; }
 
-  /// Drops all connections; new ones are accepted and closed at once.
+  /// Drops all connections (returns once they are closed); new ones are
+  /// accepted and closed at once.
   void stop_forwarding();
   void resume_forwarding();
 
