@@ -24,13 +24,24 @@ if [[ -n "${SECRETHUB_BENCH_PG:-}" ]]; then
   pg_args=(--pg "$SECRETHUB_BENCH_PG")
 fi
 
+# A scenario that misses a goal exits 1: that is a result, not a reason to
+# stop. RESUME=1 skips scenarios whose results are already in OUT_DIR.
+failed=()
 run() {
   local name=$1
   shift
+  if [[ "${RESUME:-0}" == 1 && -s "$out/$name.json" ]]; then
+    echo "run-full: $name: kept from an earlier run" >&2
+    return
+  fi
   echo "run-full: $name: $*" >&2
-  local started=$SECONDS
-  "$bench" "${pg_args[@]}" --json "$out/$name.json" --plot "$out/plots" "$@" | tee "$out/$name.md"
-  echo "run-full: $name took $((SECONDS - started)) s" >&2
+  local started=$SECONDS rc=0
+  "$bench" "${pg_args[@]}" --json "$out/$name.json" --plot "$out/plots" "$@" >"$out/$name.md" || rc=$?
+  cat "$out/$name.md"
+  echo "run-full: $name took $((SECONDS - started)) s (exit $rc)" >&2
+  if ((rc != 0)); then
+    failed+=("$name")
+  fi
 }
 
 # 1. issue: group role at 1/8/32 requesters, full stack (SQLite store) vs raw
@@ -53,3 +64,6 @@ run restart-1m restart --leases 1000000 --store sqlite
 run http http
 
 echo "run-full: done; tables in $out/*.md, charts in $out/plots/" >&2
+if ((${#failed[@]} > 0)); then
+  echo "run-full: goals missed or runs incomplete in: ${failed[*]} (see their tables)" >&2
+fi
