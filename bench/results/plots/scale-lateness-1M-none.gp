@@ -1,0 +1,27 @@
+# Redraw with: cd <this directory> && gnuplot scale-lateness-1M-none.gp
+set terminal svg size 900,540 dynamic noenhanced font 'Sans,13' background rgb 'white'
+set output "scale-lateness-1M-none.svg"
+set title "Lateness of expiry: 1,000,000 null-engine leases over 60 s, store none (up to p99.9; max 1,682.4 ms)" font ',15'
+set xlabel "revoke_credentials call − scheduled expiry: ms"
+set ylabel "samples per bin"
+set grid xtics ytics mxtics mytics lc rgb '#dddddd' lw 1, lc rgb '#f0f0f0' lw 1
+set border 3 lc rgb '#555555'
+set tics nomirror out
+set datafile separator whitespace
+set linetype 1 lc rgb '#0072B2' lw 2 pt 7 ps 1.1
+set linetype 2 lc rgb '#D55E00' lw 2 pt 9 ps 1.1
+set linetype 3 lc rgb '#009E73' lw 2 pt 11 ps 1.1
+set linetype 4 lc rgb '#CC79A7' lw 2 pt 7 ps 1.1
+set linetype 5 lc rgb '#E69F00' lw 2 pt 9 ps 1.1
+set linetype 6 lc rgb '#56B4E9' lw 2 pt 11 ps 1.1
+set linetype 7 lc rgb '#000000' lw 2 pt 7 ps 1.1
+set key inside right top vertical box opaque samplen 2 spacing 1.2
+set style fill solid 0.6 border lc rgb '#3a6f9a'
+set boxwidth 26.47694754 absolute
+set yrange [0:1037356.32]
+set xrange [-27.8513801:1700.117828]
+set format y '%.1s%c'
+set ytics nomirror out
+plot "scale-lateness-1M-none.dat" index 0 using 1:2 with boxes lc rgb '#56B4E9' title "999,001 samples, 60 bins", \
+     "scale-lateness-1M-none.dat" index 1 using 1:2 with lines lt 2 dt 2 lw 2 title "p50 = 0.195", \
+     "scale-lateness-1M-none.dat" index 2 using 1:2 with lines lt 3 dt 2 lw 2 title "p99 = 1,490"
