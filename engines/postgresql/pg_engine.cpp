@@ -6,13 +6,12 @@
 #include "core/sql_template.hpp"
 #include "core/time_format.hpp"
 #include "engines/postgresql/pg_connection.hpp"
+#include "engines/retry_policy.hpp"
 
 #include <algorithm>
 #include <array>
 #include <charconv>
 #include <chrono>
-#include <random>
-#include <thread>
 #include <utility>
 #include <variant>
 
@@ -36,18 +35,8 @@ DROP ROLE IF EXISTS "{{username}}";)";
 namespace {
 
 using namespace std::chrono_literals;
-using steady = std::chrono::steady_clock;
 
-// Transient failures: jittered exponential backoff 5 ms → 200 ms, 8 tries in
-// all (about half a second of sleeping at most).
-constexpr int max_attempts = 8;
-constexpr std::chrono::microseconds first_retry_delay = 5ms;
-constexpr std::chrono::microseconds max_retry_delay = 200ms;
-
-// After a failed connect, calls fail fast for this long (doubling), so an
-// unreachable database is not hammered by every queued operation.
-constexpr std::chrono::milliseconds first_connect_backoff = 100ms;
-constexpr std::chrono::milliseconds max_connect_backoff = 5s;
+// Retries and the connect backoff: engines/retry_policy.hpp.
 
 /// One line: libpq's connect messages span lines ("…\n\tIs the server running…").
 std::string one_line(std::string_view s) {
@@ -151,7 +140,7 @@ std::string fallback_drop_sql(const pg_connection& c, const std::string& usernam
 
 class pg_engine final : public engine {
  public:
-  explicit pg_engine(role_config role) : role_(std::move(role)), rng_(std::random_device{}()) {}
+  explicit pg_engine(role_config role) : role_(std::move(role)) {}
 
   std::string_view type() const override { return "postgresql"; }
 
@@ -339,38 +328,25 @@ class pg_engine final : public engine {
       return &conn_;
     }
     conn_.close();
-    if (connect_failed_ && steady::now() < retry_connect_at_) {
-      return error{errc::unavailable, last_connect_error_ + " (not retrying for up to " +
-                                          std::to_string(connect_backoff_.count()) + " ms)"};
+    if (auto refusal = backoff_.refusal(); !refusal.empty()) {
+      return error{errc::unavailable, std::move(refusal)};
     }
     return connect_now();
   }
 
   expected<pg_connection*> connect_now() {
     if (auto err = conn_.open(role_)) {
-      connect_backoff_ = connect_failed_ ? std::min(connect_backoff_ * 2, max_connect_backoff)
-                                         : std::chrono::milliseconds{first_connect_backoff};
-      connect_failed_ = true;
-      retry_connect_at_ = steady::now() + connect_backoff_;
       const secret_set secrets{role_.password};
-      last_connect_error_ = "cannot connect to database " + role_.database + " at " + role_.host +
-                            ":" + std::to_string(role_.port) + " as " + role_.username + ": " +
-                            secrets.redact(one_line(*err));
-      return error{errc::unavailable, last_connect_error_};
+      backoff_.failed("cannot connect to database " + role_.database + " at " + role_.host + ":" +
+                      std::to_string(role_.port) + " as " + role_.username + ": " +
+                      secrets.redact(one_line(*err)));
+      return error{errc::unavailable, backoff_.last_error()};
     }
-    connect_failed_ = false;
-    connect_backoff_ = 0ms;
+    backoff_.succeeded();
     return &conn_;
   }
 
   // -- retries -----------------------------------------------------------------
-
-  void sleep_before_retry(int retry) {
-    auto base = first_retry_delay * (1 << std::min(retry - 1, 10));
-    base = std::min(base, max_retry_delay);
-    std::uniform_int_distribution<long long> jitter(base.count() / 2, base.count());
-    std::this_thread::sleep_for(std::chrono::microseconds{jitter(rng_)});
-  }
 
   /// Runs `attempt` until it returns a value or a final error, retrying
   /// transient failures and reconnecting after lost connections. Every error
@@ -381,7 +357,7 @@ class pg_engine final : public engine {
     pg_failure last;
     for (st.attempt = 1; st.attempt <= max_attempts; ++st.attempt) {
       if (st.attempt > 1) {
-        sleep_before_retry(st.attempt - 1);
+        sleeper_.sleep_before_retry(st.attempt - 1);
       }
       auto c = connection();
       if (!c) {
@@ -696,12 +672,8 @@ class pg_engine final : public engine {
 
   role_config role_;
   pg_connection conn_;
-  std::mt19937_64 rng_;
-
-  bool connect_failed_ = false;
-  steady::time_point retry_connect_at_{};
-  std::chrono::milliseconds connect_backoff_{0};
-  std::string last_connect_error_;
+  retry_sleeper sleeper_;
+  connect_backoff backoff_;
 };
 
 }  // namespace

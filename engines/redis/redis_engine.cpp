@@ -5,13 +5,12 @@
 #include "core/sql_template.hpp"
 #include "engines/redis/acl_rules.hpp"
 #include "engines/redis/redis_connection.hpp"
+#include "engines/retry_policy.hpp"
 
 #include <openssl/evp.h>
 
 #include <algorithm>
 #include <chrono>
-#include <random>
-#include <thread>
 #include <utility>
 #include <variant>
 
@@ -20,17 +19,8 @@ namespace secrethub::engines::redis {
 namespace {
 
 using namespace std::chrono_literals;
-using steady = std::chrono::steady_clock;
 
-// Same retry shape as the PostgreSQL engine: jittered exponential backoff
-// 5 ms → 200 ms, 8 tries in all; after a failed connect, calls fail fast for
-// 100 ms, doubling up to 5 s, so an unreachable server is not hammered by
-// every queued operation.
-constexpr int max_attempts = 8;
-constexpr std::chrono::microseconds first_retry_delay = 5ms;
-constexpr std::chrono::microseconds max_retry_delay = 200ms;
-constexpr std::chrono::milliseconds first_connect_backoff = 100ms;
-constexpr std::chrono::milliseconds max_connect_backoff = 5s;
+// Same retry shape as the PostgreSQL engine: engines/retry_policy.hpp.
 
 /// A failure worth another try: a transient error reply or a lost
 /// connection (then the engine reconnects first).
@@ -101,7 +91,7 @@ replies_or_retry run(redis_connection& c, const std::vector<std::vector<std::str
 
 class redis_engine final : public engine {
  public:
-  explicit redis_engine(role_config role) : role_(std::move(role)), rng_(std::random_device{}()) {}
+  explicit redis_engine(role_config role) : role_(std::move(role)) {}
 
   std::string_view type() const override { return "redis"; }
 
@@ -228,34 +218,21 @@ class redis_engine final : public engine {
     if (conn_.healthy()) {
       return &conn_;
     }
-    if (connect_failed_ && steady::now() < retry_connect_at_) {
-      return error{errc::unavailable, last_connect_error_ + " (not retrying for up to " +
-                                          std::to_string(connect_backoff_.count()) + " ms)"};
+    if (auto refusal = backoff_.refusal(); !refusal.empty()) {
+      return error{errc::unavailable, std::move(refusal)};
     }
     return connect_now();
   }
 
   expected<redis_connection*> connect_now() {
     if (auto err = conn_.open(role_)) {
-      connect_backoff_ = connect_failed_ ? std::min(connect_backoff_ * 2, max_connect_backoff)
-                                         : std::chrono::milliseconds{first_connect_backoff};
-      connect_failed_ = true;
-      retry_connect_at_ = steady::now() + connect_backoff_;
-      last_connect_error_ = "cannot connect to Redis at " + role_.host + ":" +
-                            std::to_string(role_.port) + " as " + role_.username + ": " +
-                            redact_secrets(*err, {role_.password});
-      return error{errc::unavailable, last_connect_error_};
+      backoff_.failed("cannot connect to Redis at " + role_.host + ":" +
+                      std::to_string(role_.port) + " as " + role_.username + ": " +
+                      redact_secrets(*err, {role_.password}));
+      return error{errc::unavailable, backoff_.last_error()};
     }
-    connect_failed_ = false;
-    connect_backoff_ = 0ms;
+    backoff_.succeeded();
     return &conn_;
-  }
-
-  void sleep_before_retry(int retry) {
-    auto base = first_retry_delay * (1 << std::min(retry - 1, 10));
-    base = std::min(base, max_retry_delay);
-    std::uniform_int_distribution<long long> jitter(base.count() / 2, base.count());
-    std::this_thread::sleep_for(std::chrono::microseconds{jitter(rng_)});
   }
 
   /// Runs `attempt` until it returns a value or a final error, retrying
@@ -268,7 +245,7 @@ class redis_engine final : public engine {
     retryable last;
     for (st.attempt = 1; st.attempt <= max_attempts; ++st.attempt) {
       if (st.attempt > 1) {
-        sleep_before_retry(st.attempt - 1);
+        sleeper_.sleep_before_retry(st.attempt - 1);
       }
       auto c = connection();
       if (!c) {
@@ -442,12 +419,8 @@ class redis_engine final : public engine {
 
   role_config role_;
   redis_connection conn_;
-  std::mt19937_64 rng_;
-
-  bool connect_failed_ = false;
-  steady::time_point retry_connect_at_{};
-  std::chrono::milliseconds connect_backoff_{0};
-  std::string last_connect_error_;
+  retry_sleeper sleeper_;
+  connect_backoff backoff_;
 };
 
 }  // namespace
