@@ -81,6 +81,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(secrethub, caf::first_custom_type_id)
   CAF_ADD_ATOM(secrethub, secrethub, arm_atom, "arm")
   CAF_ADD_ATOM(secrethub, secrethub, wake_atom, "wake")
   CAF_ADD_ATOM(secrethub, secrethub, db_exists_atom, "db_exists")
+  CAF_ADD_ATOM(secrethub, secrethub, db_revoke_many_atom, "db_revokes")
 CAF_END_TYPE_ID_BLOCK(secrethub)
 
 namespace secrethub {
@@ -88,12 +89,17 @@ namespace secrethub {
 using store_batch = std::vector<store::change>;
 /// Leases read back from the store, handed to their role for restore.
 using lease_rows = std::vector<store::lease_row>;
+/// Users revoked together (engine::revoke_many) and their outcomes, in order.
+using revoke_requests = std::vector<engines::revoke_user_request>;
+using revoke_outcomes = std::vector<expected<engines::revoke_user_response>>;
 }  // namespace secrethub
 
 // Opaque to CAF's serialization: only ever sent between local actors.
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(secrethub::lease_record_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(secrethub::store_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(secrethub::lease_rows)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(secrethub::revoke_requests)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(secrethub::revoke_outcomes)
 
 namespace secrethub {
 
@@ -270,6 +276,8 @@ using db_worker_actor = caf::typed_actor<
     engines::renew_user_response>,
   caf::replies_to<db_revoke_atom, engines::revoke_user_request>::with<
     engines::revoke_user_response>,
+  /// engine::revoke_many: revocations that queued up, in one go.
+  caf::replies_to<db_revoke_many_atom, revoke_requests>::with<revoke_outcomes>,
   caf::replies_to<db_test_atom, engines::test_request>::with<connection_test_report>,
   /// engine::user_exists
   caf::replies_to<db_exists_atom, std::string>::with<bool>>;

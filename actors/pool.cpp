@@ -44,6 +44,12 @@ db_worker_actor::behavior_type db_worker(
       return with_engine<engines::revoke_user_response>(
         self->state, [&](engines::engine& e) { return e.revoke_credentials(req); });
     },
+    [self](db_revoke_many_atom, const revoke_requests& reqs) -> caf::result<revoke_outcomes> {
+      if (!self->state.engine) {
+        return make_caf_error(errc::internal, "no engine of this type");
+      }
+      return self->state.engine->revoke_many(reqs);
+    },
     [self](db_exists_atom, const std::string& username) -> caf::result<bool> {
       return with_engine<bool>(self->state,
                                [&](engines::engine& e) { return e.user_exists(username); });

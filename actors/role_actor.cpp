@@ -113,6 +113,70 @@ caf::typed_response_promise<Response> relay_to_pool(self_ptr self, Request req) 
   return rp;
 }
 
+/// Runs a queued batch of revocations on `w`: alone as db_revoke when only
+/// one gathered, else as one db_revoke_many; answers each lease.
+void run_revoke_batch(self_ptr self, const std::shared_ptr<role_state::revoke_batch>& batch,
+                      const db_worker_actor& w) {
+  auto& st = self->state;
+  if (st.open_revoke_batch == batch) {
+    st.open_revoke_batch.reset();  // it leaves the queue: later ones start a new batch
+  }
+  if (batch->requests.size() == 1) {
+    self->request(w, caf::infinite, db_revoke_atom::value, std::move(batch->requests.front()))
+      .then(
+        [self, w, batch](engines::revoke_user_response& resp) {
+          batch->promises.front().deliver(resp);
+          release(self, w);
+        },
+        [self, w, batch](caf::error& err) {
+          batch->promises.front().deliver(err);
+          release(self, w);
+        });
+    return;
+  }
+  self->request(w, caf::infinite, db_revoke_many_atom::value, std::move(batch->requests))
+    .then(
+      [self, w, batch](revoke_outcomes& outcomes) {
+        for (size_t i = 0; i < batch->promises.size(); ++i) {
+          if (i >= outcomes.size()) {
+            batch->promises[i].deliver(
+              make_caf_error(errc::internal, "the engine answered fewer revocations than asked"));
+          } else if (outcomes[i]) {
+            batch->promises[i].deliver(*outcomes[i]);
+          } else {
+            batch->promises[i].deliver(to_caf_error(outcomes[i].error()));
+          }
+        }
+        release(self, w);
+      },
+      [self, w, batch](caf::error& err) {
+        for (auto& rp : batch->promises) {
+          rp.deliver(err);
+        }
+        release(self, w);
+      });
+}
+
+/// A lease's revocation: on an idle worker now, else into the open batch of
+/// waiting revocations (never refused, as submit says).
+caf::typed_response_promise<engines::revoke_user_response> revoke_on_pool(
+  self_ptr self, engines::revoke_user_request req) {
+  auto& st = self->state;
+  if (!st.idle.empty() || st.rt->revoke_batch_limit <= 1) {
+    return relay_to_pool<db_revoke_atom, engines::revoke_user_response>(self, std::move(req));
+  }
+  if (!st.open_revoke_batch || st.open_revoke_batch->requests.size() >= st.rt->revoke_batch_limit) {
+    auto batch = std::make_shared<role_state::revoke_batch>();
+    st.open_revoke_batch = batch;
+    st.waiting.emplace_back(
+      [self, batch](const db_worker_actor& w) { run_revoke_batch(self, batch, w); });
+  }
+  auto rp = self->make_response_promise<engines::revoke_user_response>();
+  st.open_revoke_batch->requests.push_back(std::move(req));
+  st.open_revoke_batch->promises.push_back(rp);
+  return rp;
+}
+
 // -- expiry alarms ------------------------------------------------------------
 
 /// Alarms handed out per wake-up before the role turns to its other mail, so
@@ -425,7 +489,7 @@ role_actor::behavior_type role_fn(self_ptr self, role_config config, runtime_ptr
       return relay_to_pool<db_renew_atom, engines::renew_user_response>(self, std::move(req));
     },
     [self](db_revoke_atom, engines::revoke_user_request req) {
-      return relay_to_pool<db_revoke_atom, engines::revoke_user_response>(self, std::move(req));
+      return revoke_on_pool(self, std::move(req));
     },
     [self](db_exists_atom, std::string username) {
       return relay_to_pool<db_exists_atom, bool>(self, std::move(username));

@@ -7,6 +7,7 @@
 
 #include <deque>
 #include <functional>
+#include <memory>
 #include <unordered_map>
 #include <vector>
 
@@ -33,6 +34,17 @@ struct role_state {
   std::vector<db_worker_actor> workers;
   std::vector<db_worker_actor> idle;
   std::deque<std::function<void(const db_worker_actor&)>> waiting;
+
+  /// Revocations that wait for a connection gather in a batch (one queue
+  /// slot) that goes to one worker as engine::revoke_many: a mass expiry
+  /// then costs one transaction per batch, not one per user. Only waiting
+  /// work is batched: with a worker idle, a revocation runs at once alone.
+  struct revoke_batch {
+    revoke_requests requests;
+    std::vector<caf::typed_response_promise<engines::revoke_user_response>> promises;
+  };
+  /// The newest queued batch while it still takes requests.
+  std::shared_ptr<revoke_batch> open_revoke_batch;
 
   /// Keyed by actor id: expiry alarms name their lease by id, so a lease
   /// that is gone is simply not found.

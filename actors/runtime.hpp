@@ -27,6 +27,10 @@ struct runtime {
   /// Revocation retry backoff: doubles from initial up to max, forever.
   std::chrono::milliseconds revoke_retry_initial{1000};
   std::chrono::milliseconds revoke_retry_max{60000};
+  /// Most revocations of one role that share a database transaction when
+  /// they queue for its connections (role_state::revoke_batch); 1 sends each
+  /// alone.
+  size_t revoke_batch_limit = 32;
   /// Attempts at a fresh username when the database says it exists.
   int username_attempts = 3;
   /// Seals role admin passwords before they reach the store; nullptr when

@@ -6,6 +6,16 @@
 
 namespace secrethub::engines {
 
+std::vector<expected<revoke_user_response>> engine::revoke_many(
+    const std::vector<revoke_user_request>& reqs) {
+  std::vector<expected<revoke_user_response>> out;
+  out.reserve(reqs.size());
+  for (const auto& req : reqs) {
+    out.push_back(revoke_credentials(req));
+  }
+  return out;
+}
+
 std::shared_ptr<engine_registry> engine_registry::with_builtin_engines() {
   auto registry = std::make_shared<engine_registry>();
   registry->add("postgresql", &postgresql::make_engine);

@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace secrethub::engines {
 
@@ -90,6 +91,15 @@ class engine {
 
   virtual expected<revoke_user_response> revoke_credentials(
       const revoke_user_request& req) = 0;
+
+  /// Revokes several users at once, in as few round trips and transactions
+  /// as the engine can (a mass expiry). One outcome per request, in order,
+  /// each with revoke_credentials' contract: success only when that user is
+  /// gone. A failure of the shared work never fails the batch as a whole:
+  /// the engine then revokes those users one at a time. The default does
+  /// exactly that.
+  virtual std::vector<expected<revoke_user_response>> revoke_many(
+      const std::vector<revoke_user_request>& reqs);
 
   /// Whether `username` exists on the target now. Restore asks it of leases
   /// whose creation was under way when the server stopped: a user that

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <map>
 #include <chrono>
 #include <utility>
 #include <variant>
@@ -279,6 +280,32 @@ class pg_engine final : public engine {
     return out.response;
   }
 
+  /// One transaction for the whole batch: every user's revocation
+  /// statements, behind a check that every user exists (one regrole cast
+  /// each, so a missing user fails the set at once), then one round trip that
+  /// ends the dropped users' sessions and names any user still there. Users
+  /// left in place, and every user when the shared transaction fails (a
+  /// missing user, dependent objects, a lost connection), go through
+  /// revoke_credentials one at a time: its fallback and retries, and it is
+  /// idempotent, so a batch that did commit before a failure is harmless.
+  std::vector<expected<revoke_user_response>> revoke_many(
+      const std::vector<revoke_user_request>& reqs) override {
+    if (reqs.size() < 2) {
+      return engine::revoke_many(reqs);
+    }
+    std::vector<std::optional<revoke_user_response>> together = drop_together(reqs);
+    std::vector<expected<revoke_user_response>> out;
+    out.reserve(reqs.size());
+    for (std::size_t i = 0; i < reqs.size(); ++i) {
+      if (i < together.size() && together[i]) {
+        out.emplace_back(std::move(*together[i]));
+      } else {
+        out.push_back(revoke_credentials(reqs[i]));
+      }
+    }
+    return out;
+  }
+
   expected<connection_test_report> test_connection(const test_request& req) override {
     connection_test_report report;
     // An operator asked: connect now, whatever the backoff window says.
@@ -394,6 +421,108 @@ class pg_engine final : public engine {
       return error{errc::database_error, "looking up the user failed: " + describe(*batch.failure)};
     }
     return cell(batch, 0);
+  }
+
+  /// revoke_many's shared part. One entry per request: the response when the
+  /// shared transaction removed that user; nullopt when it did not (still
+  /// there, or nothing is known). Empty when the transaction failed.
+  std::vector<std::optional<revoke_user_response>> drop_together(
+      const std::vector<revoke_user_request>& reqs) {
+    auto conn = connection();
+    if (!conn) {
+      return {};
+    }
+    pg_connection& c = **conn;
+    std::string sql = "SELECT ";
+    for (std::size_t i = 0; i < reqs.size(); ++i) {
+      sql += (i == 0 ? "" : ", ") + c.quote_literal(c.quote_identifier(reqs[i].username)) +
+             "::pg_catalog.regrole::pg_catalog.oid";
+    }
+    sql += ";\n";
+    for (const auto& req : reqs) {
+      const std::string_view tmpl = req.revocation_statements.empty()
+                                        ? std::string_view{default_revocation_statements}
+                                        : std::string_view{req.revocation_statements};
+      sql += render(tmpl, {req.username, "", ""});
+      sql += "\n;\n";
+    }
+    auto batch = run_set(c, sql);
+    if (batch.failure) {
+      if (classify(*batch.failure) == failure_class::connection) {
+        conn_.close();
+      }
+      return {};
+    }
+    // The casts' row: one oid per user, in order.
+    std::vector<std::string> oids(reqs.size());
+    if (!batch.results.empty() && batch.results[0].rows.size() == 1 &&
+        batch.results[0].rows[0].size() == reqs.size()) {
+      for (std::size_t i = 0; i < reqs.size(); ++i) {
+        oids[i] = batch.results[0].rows[0][i].value_or("");
+      }
+    }
+    // After the commit: no login can start under these users any more, so
+    // end what still runs, and find who the statements left in place.
+    std::string oid_list;
+    for (const auto& oid : oids) {
+      if (!oid.empty()) {
+        oid_list += (oid_list.empty() ? "" : ", ") + c.quote_literal(oid) + "::pg_catalog.oid";
+      }
+    }
+    std::string name_list;
+    for (const auto& req : reqs) {
+      name_list += (name_list.empty() ? "" : ", ") + c.quote_literal(req.username);
+    }
+    const std::string after =
+        "SELECT usesysid::pg_catalog.text, "
+        "count(*) FILTER (WHERE pg_catalog.pg_terminate_backend(pid)) "
+        "FROM pg_catalog.pg_stat_activity WHERE usesysid IN (" +
+        (oid_list.empty() ? std::string{"NULL"} : oid_list) +
+        ") AND pg_catalog.pg_has_role('pg_signal_backend', 'USAGE') GROUP BY usesysid;\n"
+        "SELECT rolname::pg_catalog.text FROM pg_catalog.pg_roles WHERE rolname IN (" +
+        name_list + ");";
+    auto ended = with_retries<pg_batch>(
+        "revoking " + std::to_string(reqs.size()) + " database users (ending their sessions)",
+        secret_set{role_.password},
+        [&](pg_connection& pc, const retry_state&) -> attempt_result<pg_batch> {
+          auto b = pc.run(after);
+          if (b.failure) {
+            if (classify(*b.failure) != failure_class::permanent) {
+              return *b.failure;
+            }
+            return error{errc::database_error, describe(*b.failure)};
+          }
+          return b;
+        });
+    std::vector<std::optional<revoke_user_response>> out(reqs.size());
+    if (!ended || ended->results.size() != 2) {
+      // Dropped, but their sessions may live on: one at a time ends them
+      // (or reports why not).
+      return out;
+    }
+    std::map<std::string, int, std::less<>> terminated;
+    for (const auto& row : ended->results[0].rows) {
+      if (row.size() == 2 && row[0]) {
+        terminated[*row[0]] = to_int(row[1]);
+      }
+    }
+    std::map<std::string, bool, std::less<>> remaining;
+    for (const auto& row : ended->results[1].rows) {
+      if (!row.empty() && row[0]) {
+        remaining[*row[0]] = true;
+      }
+    }
+    for (std::size_t i = 0; i < reqs.size(); ++i) {
+      if (oids[i].empty() || remaining.count(reqs[i].username) != 0) {
+        continue;
+      }
+      revoke_user_response r;
+      if (auto t = terminated.find(oids[i]); t != terminated.end()) {
+        r.sessions_terminated = t->second;
+      }
+      out[i] = r;
+    }
+    return out;
   }
 
   /// One round trip: fail at once if the user is missing (the regrole cast

@@ -212,6 +212,58 @@ BOOST_AUTO_TEST_CASE(leases_of_one_role_expire_in_due_order_on_the_roles_alarm_c
   BOOST_TEST(s.revoked_total == 4u);
 }
 
+BOOST_AUTO_TEST_CASE(revocations_waiting_for_a_connection_go_to_the_database_together) {
+  auto role = fake_role("busy");
+  role.pool_size = 1;
+  write(role);
+  rt->revoke_batch_limit = 3;
+  std::vector<issued_lease> leases;
+  for (int i = 0; i < 6; ++i) {
+    leases.push_back(issue("busy", 10));
+  }
+  BOOST_TEST(db->revoke_batches().empty());
+  advance(10s);  // all six expire at once
+  // The first takes the idle connection alone; the five that waited meanwhile
+  // go in batches of at most three.
+  BOOST_TEST(db->revoke_batches() == (std::vector<size_t>{3, 2}));
+  BOOST_TEST(db->revokes() == 6);
+  for (auto& lease : leases) {
+    BOOST_TEST(!db->has_user(lease.username));
+    BOOST_TEST(lookup(lease.lease_id).error().code == errc::not_found);
+  }
+  BOOST_TEST(journaled->lease_count() == 0u);
+  auto s = stats();
+  BOOST_TEST(s.expired_total == 6u);
+  BOOST_TEST(s.revocation_failures_total == 0u);
+  BOOST_TEST(s.active == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_batch_fails_each_lease_which_retries_on_its_own) {
+  auto role = fake_role("busyfail");
+  role.pool_size = 1;
+  write(role);
+  std::vector<issued_lease> leases;
+  for (int i = 0; i < 4; ++i) {
+    leases.push_back(issue("busyfail", 10));
+  }
+  db->set_reachable(false);
+  advance(10s);
+  BOOST_TEST(db->revoke_batches() == (std::vector<size_t>{3}));
+  for (auto& lease : leases) {
+    auto v = lookup(lease.lease_id);
+    BOOST_TEST_REQUIRE(v.has_value());
+    BOOST_TEST(v->state == lease_state::revoke_failed);
+    BOOST_TEST(db->has_user(lease.username));
+  }
+  BOOST_TEST(stats().revocation_failures_total == 4u);
+  db->set_reachable(true);
+  advance(rt->revoke_retry_initial);
+  for (auto& lease : leases) {
+    BOOST_TEST(!db->has_user(lease.username));
+    BOOST_TEST(lookup(lease.lease_id).error().code == errc::not_found);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(renew_to_an_earlier_expiry_arms_an_earlier_timer) {
   write(fake_role("readers"));
   auto lease = issue("readers", 100);

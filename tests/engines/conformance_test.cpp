@@ -359,6 +359,53 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(revoke_is_idempotent_and_says_already_gone, E, eng
   BOOST_TEST(never.already_gone);
 }
 
+BOOST_AUTO_TEST_CASE_TEMPLATE(revoke_many_removes_every_user_and_ends_their_sessions, E,
+                              engines_under_test) {
+  cleanup<E> guard;
+  auto role = E::role("many");
+  auto eng = E::make(role);
+  std::vector<issued> users;
+  std::vector<std::unique_ptr<user_session>> sessions;
+  std::vector<engines::revoke_user_request> reqs;
+  for (int i = 0; i < 4; ++i) {
+    users.push_back(issue<E>(*eng, role));
+    sessions.push_back(must_login<E>(users.back()));
+    reqs.push_back({users.back().username, role.revocation_statements});
+  }
+  auto outcomes = eng->revoke_many(reqs);
+  BOOST_TEST_REQUIRE(outcomes.size() == reqs.size());
+  for (size_t i = 0; i < users.size(); ++i) {
+    BOOST_TEST_REQUIRE(outcomes[i].has_value(),
+                       E::name << ": " << (outcomes[i] ? "" : to_string(outcomes[i].error())));
+    BOOST_TEST(!outcomes[i]->already_gone);
+    BOOST_TEST(!outcomes[i]->used_fallback);
+    BOOST_TEST(!E::user_exists(users[i].username));
+    BOOST_TEST(!sessions[i]->alive());
+  }
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(revoke_many_with_a_missing_user_revokes_the_others, E,
+                              engines_under_test) {
+  cleanup<E> guard;
+  auto role = E::role("manygone");
+  auto eng = E::make(role);
+  auto first = issue<E>(*eng, role);
+  auto last = issue<E>(*eng, role);
+  const std::string missing = std::string{E::user_prefix} + "manygone_neverexisted_1";
+  auto outcomes = eng->revoke_many({{first.username, role.revocation_statements},
+                                    {missing, role.revocation_statements},
+                                    {last.username, role.revocation_statements}});
+  BOOST_TEST_REQUIRE(outcomes.size() == 3u);
+  for (const auto& o : outcomes) {
+    BOOST_TEST_REQUIRE(o.has_value(), E::name << ": " << (o ? "" : to_string(o.error())));
+  }
+  BOOST_TEST(!outcomes[0]->already_gone);
+  BOOST_TEST(outcomes[1]->already_gone);
+  BOOST_TEST(!outcomes[2]->already_gone);
+  BOOST_TEST(!E::user_exists(first.username));
+  BOOST_TEST(!E::user_exists(last.username));
+}
+
 BOOST_AUTO_TEST_CASE_TEMPLATE(user_exists_tells_created_from_revoked_and_never_created, E,
                               engines_under_test) {
   cleanup<E> guard;

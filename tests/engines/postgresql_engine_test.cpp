@@ -212,6 +212,81 @@ GRANT CONNECT ON DATABASE analytics_db TO "{{username}}";)");
   BOOST_TEST(!role_exists(admin));
 }
 
+BOOST_AUTO_TEST_CASE(revoke_many_shares_one_transaction_and_ends_sessions_per_user) {
+  // Statements that note their transaction, then only drop: the sessions
+  // survive the shared transaction and are ended after its commit, each
+  // counted for its own user.
+  const std::string log_table = "pgeng_revoke_log";
+  auto made = exec("DROP TABLE IF EXISTS " + log_table + "; CREATE TABLE " + log_table +
+                       " (username text, xact bigint); GRANT INSERT ON " + log_table +
+                       " TO secrethub_admin;",
+                   {}, analytics_db);
+  BOOST_TEST_REQUIRE(made.ok, made.error);
+  auto role = admin_role("pgeng_manydrops", group_creation, {},
+                         "INSERT INTO " + log_table +
+                             R"( VALUES ('{{username}}', txid_current());
+DROP ROLE IF EXISTS "{{username}}";)");
+  auto eng = pg::make_engine(role);
+  std::vector<issued> users;
+  std::vector<pg_session> sessions;
+  std::vector<engines::revoke_user_request> reqs;
+  for (int i = 0; i < 3; ++i) {
+    users.push_back(issue(*eng, role));
+    // The second user gets two sessions, the others one.
+    for (int k = 0; k < (i == 1 ? 2 : 1); ++k) {
+      auto login = try_login(users.back().username, users.back().password);
+      BOOST_TEST_REQUIRE(static_cast<bool>(login), login.error);
+      sessions.push_back(std::move(login.session));
+    }
+    reqs.push_back({users.back().username, role.revocation_statements});
+  }
+  auto outcomes = eng->revoke_many(reqs);
+  BOOST_TEST_REQUIRE(outcomes.size() == 3u);
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    BOOST_TEST_REQUIRE(outcomes[i].has_value(),
+                       (outcomes[i] ? std::string{} : to_string(outcomes[i].error())));
+    BOOST_TEST(outcomes[i]->sessions_terminated == (i == 1 ? 2 : 1));
+    BOOST_TEST(!outcomes[i]->used_fallback);
+    BOOST_TEST(!role_exists(users[i].username));
+  }
+  for (auto& s : sessions) {
+    BOOST_TEST(!session_alive(s));
+  }
+  auto xacts = exec("SELECT count(*), count(DISTINCT xact) FROM " + log_table, {}, analytics_db);
+  BOOST_TEST_REQUIRE(xacts.ok, xacts.error);
+  BOOST_TEST(xacts.value(0, 0) == "3");
+  BOOST_TEST(xacts.value(0, 1) == "1");
+  BOOST_TEST(exec("DROP TABLE " + log_table, {}, analytics_db).ok);
+}
+
+BOOST_AUTO_TEST_CASE(revoke_many_falls_back_per_user_when_the_statements_fail_or_drop_nothing) {
+  // The guide's role: its DROP fails on the user's own grants (2BP01), which
+  // rolls back the shared transaction; each user then goes through the
+  // fallback. And statements that drop nobody: the users are found still
+  // there after the commit and removed by the fallback.
+  for (const bool guide : {true, false}) {
+    auto role = guide ? guide_readonly_role("pgeng_manyguide")
+                      : admin_role("pgeng_manynoop", group_creation, {},
+                                   R"(ALTER ROLE "{{username}}" NOLOGIN;)");
+    auto eng = pg::make_engine(role);
+    std::vector<issued> users;
+    std::vector<engines::revoke_user_request> reqs;
+    for (int i = 0; i < 3; ++i) {
+      users.push_back(issue(*eng, role));
+      reqs.push_back({users.back().username, role.revocation_statements});
+    }
+    auto outcomes = eng->revoke_many(reqs);
+    BOOST_TEST_REQUIRE(outcomes.size() == 3u);
+    for (size_t i = 0; i < outcomes.size(); ++i) {
+      BOOST_TEST_REQUIRE(outcomes[i].has_value(),
+                         (outcomes[i] ? std::string{} : to_string(outcomes[i].error())));
+      BOOST_TEST(outcomes[i]->used_fallback, "guide " << guide << ", user " << i);
+      BOOST_TEST(!outcomes[i]->already_gone);
+      BOOST_TEST(!role_exists(users[i].username));
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(test_connection_on_the_guide_role_fails_at_revocation_and_warns) {
   auto role = guide_readonly_role("pgeng_testguide");
   auto eng = pg::make_engine(role);

@@ -54,6 +54,11 @@ int fake_database::renews() const {
   return renews_;
 }
 
+std::vector<size_t> fake_database::revoke_batches() const {
+  std::lock_guard<std::mutex> g{mutex_};
+  return revoke_batches_;
+}
+
 int fake_database::revokes() const {
   std::lock_guard<std::mutex> g{mutex_};
   return revokes_;
@@ -118,6 +123,15 @@ class fake_engine final : public engines::engine {
     resp.already_gone = db_->users_.erase(req.username) == 0;
     db_->revoked_with_[req.username] = req.revocation_statements;
     return resp;
+  }
+
+  std::vector<expected<engines::revoke_user_response>> revoke_many(
+      const std::vector<engines::revoke_user_request>& reqs) override {
+    {
+      std::lock_guard<std::mutex> g{db_->mutex_};
+      db_->revoke_batches_.push_back(reqs.size());
+    }
+    return engine::revoke_many(reqs);
   }
 
   expected<connection_test_report> test_connection(const engines::test_request&) override {

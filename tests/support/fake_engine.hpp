@@ -10,6 +10,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace secrethub::testing {
 
@@ -35,6 +36,9 @@ class fake_database {
   static void create_user_for_test(fake_database& db, const std::string& name);
   int renews() const;
   int revokes() const;
+  /// Sizes of the revoke_many calls, in order (revoke_credentials alone is
+  /// not one).
+  std::vector<size_t> revoke_batches() const;
 
  private:
   friend class fake_engine;
@@ -46,6 +50,7 @@ class fake_database {
   int creates_ = 0;
   int renews_ = 0;
   int revokes_ = 0;
+  std::vector<size_t> revoke_batches_;
 };
 
 /// A registry holding "fake" (bound to `db`) and the builtin engines.
