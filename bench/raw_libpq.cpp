@@ -87,6 +87,11 @@ raw_outcome raw_connection::once(const std::string& sql, const std::string* para
       } else {
         out.first_cells.emplace_back(std::nullopt);
       }
+      auto& row = out.first_rows.emplace_back();
+      for (int col = 0; PQntuples(r) > 0 && col < PQnfields(r); ++col) {
+        row.emplace_back(PQgetisnull(r, 0, col) == 0 ? std::optional<std::string>{PQgetvalue(r, 0, col)}
+                                                     : std::nullopt);
+      }
     } else if (status != PGRES_COMMAND_OK && out.ok) {
       out.ok = false;
       const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
@@ -189,6 +194,50 @@ expected<void> raw_revoke(raw_connection& c, const std::string& username) {
   if (!ended.ok) {
     return error{errc::database_error, "raw revocation of " + username +
                                          " (ending sessions): " + ended.message};
+  }
+  return {};
+}
+
+expected<void> raw_revoke_together(raw_connection& c, const std::vector<std::string>& usernames) {
+  // engines/postgresql/pg_engine.cpp, drop_together.
+  std::string sql = "SELECT ";
+  for (size_t i = 0; i < usernames.size(); ++i) {
+    sql += (i == 0 ? "" : ", ") + c.quote_literal(c.quote_identifier(usernames[i])) +
+           "::pg_catalog.regrole::pg_catalog.oid";
+  }
+  sql += ";\n";
+  for (const auto& name : usernames) {
+    sql += render(engines::postgresql::default_revocation_statements, {name, "", ""});
+    sql += "\n;\n";
+  }
+  auto dropped = c.run(sql);
+  if (!dropped.ok) {
+    return error{errc::database_error, "raw revocation of " + std::to_string(usernames.size()) +
+                                         " users: SQLSTATE " + dropped.sqlstate + ": " +
+                                         dropped.message};
+  }
+  std::string oids;
+  std::string names;
+  if (!dropped.first_rows.empty()) {
+    for (const auto& oid : dropped.first_rows.front()) {
+      if (oid) {
+        oids += (oids.empty() ? "" : ", ") + c.quote_literal(*oid) + "::pg_catalog.oid";
+      }
+    }
+  }
+  for (const auto& name : usernames) {
+    names += (names.empty() ? "" : ", ") + c.quote_literal(name);
+  }
+  auto ended = c.run(
+    "SELECT usesysid::pg_catalog.text, "
+    "count(*) FILTER (WHERE pg_catalog.pg_terminate_backend(pid)) "
+    "FROM pg_catalog.pg_stat_activity WHERE usesysid IN (" +
+    (oids.empty() ? std::string{"NULL"} : oids) +
+    ") AND pg_catalog.pg_has_role('pg_signal_backend', 'USAGE') GROUP BY usesysid;\n"
+    "SELECT rolname::pg_catalog.text FROM pg_catalog.pg_roles WHERE rolname IN (" +
+    names + ");");
+  if (!ended.ok) {
+    return error{errc::database_error, "raw revocation (ending sessions): " + ended.message};
   }
   return {};
 }

@@ -34,6 +34,8 @@ namespace secrethub::bench {
 struct raw_outcome {
   bool ok = true;
   std::vector<std::optional<std::string>> first_cells;
+  /// The first row of each result that has rows (every column), else empty.
+  std::vector<std::vector<std::optional<std::string>>> first_rows;
   std::string sqlstate;
   std::string message;
   /// Retries before it succeeded or gave up.
@@ -80,5 +82,10 @@ std::string raw_creation_sql(const std::string& creation_statements, const std::
 /// Drops `username` the way the engine's revoke_credentials does with the
 /// default revocation statements. Fails with PostgreSQL's message.
 expected<void> raw_revoke(raw_connection& c, const std::string& username);
+
+/// Drops `usernames` in one transaction the way the engine's revoke_many
+/// does (the existence casts, every user's default revocation statements,
+/// then one round trip ending their sessions and naming any left).
+expected<void> raw_revoke_together(raw_connection& c, const std::vector<std::string>& usernames);
 
 }  // namespace secrethub::bench
