@@ -3,6 +3,9 @@
 #include "http/json_codec.hpp"
 
 #include <httplib.h>
+#include <sys/socket.h>
+
+#include <memory>
 
 namespace secrethub::http {
 
@@ -144,6 +147,16 @@ expected<uint16_t> http_server::bind() {
         res.set_content(errors_json({"internal error"}).dump(), "application/json");
       });
 
+  // cpp-httplib 0.11 (Debian's) listens with a backlog of 5, compiled into
+  // its library: when many clients connect at once (agents after a restart,
+  // a load test) the kernel drops their handshakes and each waits for a SYN
+  // retransmit (1 s and more), or fails. Keep the listening socket's fd to
+  // listen again on it with the system's maximum backlog once bound.
+  auto listening_fd = std::make_shared<int>(-1);
+  svr.set_socket_options([listening_fd](socket_t sock) {
+    httplib::default_socket_options(sock);
+    *listening_fd = static_cast<int>(sock);
+  });
   int port = 0;
   if (o.port == 0) {
     port = svr.bind_to_any_port(o.host);
@@ -158,6 +171,10 @@ expected<uint16_t> http_server::bind() {
     }
     port = o.port;
   }
+  if (*listening_fd >= 0) {
+    ::listen(*listening_fd, SOMAXCONN);  // on failure the backlog stays 5: still serving
+  }
+  svr.set_socket_options(httplib::default_socket_options);
   impl_->bound = true;
   return static_cast<uint16_t>(port);
 }

@@ -8,6 +8,16 @@
 #include "tests/support/pg_fixture.hpp"
 #include "tests/support/print.hpp"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <vector>
+
 using namespace secrethub;
 using json = nlohmann::json;
 namespace t = secrethub::test;
@@ -176,6 +186,55 @@ BOOST_AUTO_TEST_CASE(guide_troubleshooting_curls_without_a_token_are_refused_cle
   }
   BOOST_TEST(has(with_token.body["renewal_latency_ms"], "p95"));
   BOOST_TEST(has(with_token.body["renewal_latency_ms"], "p99"));
+}
+
+BOOST_AUTO_TEST_CASE(a_burst_of_connections_is_queued_not_dropped_while_the_server_is_busy) {
+  // Bound but not accepting: every connection waits in the listen backlog,
+  // as it does when all server threads are busy. cpp-httplib's own backlog
+  // is 5; beyond it the kernel drops handshakes and clients stall for a SYN
+  // retransmit (1 s and more) or fail.
+  service svc;
+  http::token_store tokens{http::token_store::generate_token(), default_clock()};
+  http::api handler{svc, tokens};
+  http::http_server_options opts;
+  opts.host = "127.0.0.1";
+  opts.port = 0;
+  http::http_server server{handler, opts};
+  auto port = server.bind();
+  BOOST_REQUIRE(port.has_value());
+
+  constexpr int burst = 64;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(*port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::vector<pollfd> fds;
+  for (int i = 0; i < burst; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    BOOST_REQUIRE(fd >= 0);
+    ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    fds.push_back(pollfd{fd, POLLOUT, 0});
+  }
+  // Loopback handshakes complete in microseconds unless dropped.
+  int established = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds{500};
+  while (established < burst && std::chrono::steady_clock::now() < deadline) {
+    ::poll(fds.data(), fds.size(), 50);
+    established = 0;
+    for (auto& p : fds) {
+      int err = 0;
+      socklen_t len = sizeof err;
+      if ((p.revents & POLLOUT) != 0 &&
+          ::getsockopt(p.fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0) {
+        ++established;
+      }
+    }
+  }
+  for (auto& p : fds) {
+    ::close(p.fd);
+  }
+  BOOST_TEST(established == burst);
+  svc.stop();
 }
 
 BOOST_AUTO_TEST_CASE(health_needs_no_token) {
