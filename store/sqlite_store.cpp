@@ -19,9 +19,11 @@
 
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <climits>
 #include <cstring>
 #include <exception>
+#include <thread>
 
 namespace secrethub::store {
 
@@ -207,7 +209,15 @@ class sqlite_store final : public store {
     if (auto r = exec("PRAGMA busy_timeout = 5000", "setting busy_timeout"); !r) {
       return r;
     }
-    auto mode = pragma_text("PRAGMA journal_mode = WAL");
+    // Openers of a new file at once can each hold a read lock and want the
+    // write lock to switch to WAL: SQLite answers one of them SQLITE_BUSY at
+    // once (waiting would deadlock), without its busy handler. Try again.
+    int rc = SQLITE_OK;
+    auto mode = pragma_text("PRAGMA journal_mode = WAL", &rc);
+    for (int attempt = 1; !mode && (rc & 0xff) == SQLITE_BUSY && attempt < 500; ++attempt) {
+      std::this_thread::sleep_for(std::chrono::milliseconds{10});
+      mode = pragma_text("PRAGMA journal_mode = WAL", &rc);
+    }
     if (!mode) {
       return mode.error();
     }
@@ -412,9 +422,13 @@ class sqlite_store final : public store {
   }
 
   // A pragma that answers one text row (journal_mode).
-  expected<std::string> pragma_text(const char* sql) {
+  // `rc_out`, when given, receives SQLite's result code.
+  expected<std::string> pragma_text(const char* sql, int* rc_out = nullptr) {
     sqlite3_stmt* s = nullptr;
     int rc = sqlite3_prepare_v2(db_, sql, -1, &s, nullptr);
+    if (rc_out != nullptr) {
+      *rc_out = rc;
+    }
     if (rc != SQLITE_OK) {
       return fail(rc, sql);
     }
@@ -423,6 +437,9 @@ class sqlite_store final : public store {
     if (rc == SQLITE_ROW) {
       value = column_text(s, 0).value_or("");
       rc = sqlite3_step(s);
+    }
+    if (rc_out != nullptr) {
+      *rc_out = rc;
     }
     const error e = rc == SQLITE_DONE ? error{} : fail(rc, sql);
     sqlite3_finalize(s);
