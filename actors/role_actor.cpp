@@ -85,6 +85,7 @@ bool submit(self_ptr self, Request req, OnOk on_ok, OnErr on_err, bool bounded =
     job(w);
     return true;
   }
+  // The limit counts queue slots: a batch of revocations is one job.
   if (bounded && st.waiting.size() >= static_cast<size_t>(st.config.queue_limit)) {
     return false;
   }
@@ -95,7 +96,7 @@ bool submit(self_ptr self, Request req, OnOk on_ok, OnErr on_err, bool bounded =
 caf::error overloaded_error(self_ptr self) {
   return make_caf_error(errc::overloaded,
                         "role '" + self->state.config.name + "': " +
-                          std::to_string(self->state.waiting.size()) +
+                          std::to_string(self->state.queued_operations()) +
                           " operations are waiting for a database connection; retry later");
 }
 
@@ -121,6 +122,8 @@ void run_revoke_batch(self_ptr self, const std::shared_ptr<role_state::revoke_ba
   if (st.open_revoke_batch == batch) {
     st.open_revoke_batch.reset();  // it leaves the queue: later ones start a new batch
   }
+  --st.revoke_batches_waiting;
+  st.revocations_in_batches -= batch->requests.size();
   if (batch->requests.size() == 1) {
     self->request(w, caf::infinite, db_revoke_atom::value, std::move(batch->requests.front()))
       .then(
@@ -168,12 +171,14 @@ caf::typed_response_promise<engines::revoke_user_response> revoke_on_pool(
   if (!st.open_revoke_batch || st.open_revoke_batch->requests.size() >= st.rt->revoke_batch_limit) {
     auto batch = std::make_shared<role_state::revoke_batch>();
     st.open_revoke_batch = batch;
+    ++st.revoke_batches_waiting;
     st.waiting.emplace_back(
       [self, batch](const db_worker_actor& w) { run_revoke_batch(self, batch, w); });
   }
   auto rp = self->make_response_promise<engines::revoke_user_response>();
   st.open_revoke_batch->requests.push_back(std::move(req));
   st.open_revoke_batch->promises.push_back(rp);
+  ++st.revocations_in_batches;
   return rp;
 }
 
@@ -529,7 +534,7 @@ role_actor::behavior_type role_fn(self_ptr self, role_config config, runtime_ptr
       m.active = st.leases.size();
       m.pool_size = st.workers.size();
       m.pool_in_use = st.workers.size() - std::min(st.workers.size(), st.idle.size());
-      m.pool_queued = st.waiting.size();
+      m.pool_queued = st.queued_operations();
       return m;
     },
     [self](arm_atom, int64_t due_ns, uint64_t generation) {

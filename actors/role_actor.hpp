@@ -45,6 +45,14 @@ struct role_state {
   };
   /// The newest queued batch while it still takes requests.
   std::shared_ptr<revoke_batch> open_revoke_batch;
+  /// Batches in `waiting`, and the revocations they hold.
+  size_t revoke_batches_waiting = 0;
+  size_t revocations_in_batches = 0;
+
+  /// Operations waiting for a connection, each revocation of a batch counted.
+  size_t queued_operations() const {
+    return waiting.size() - revoke_batches_waiting + revocations_in_batches;
+  }
 
   /// Keyed by actor id: expiry alarms name their lease by id, so a lease
   /// that is gone is simply not found.

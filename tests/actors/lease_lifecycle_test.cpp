@@ -222,9 +222,23 @@ BOOST_AUTO_TEST_CASE(revocations_waiting_for_a_connection_go_to_the_database_tog
     leases.push_back(issue("busy", 10));
   }
   BOOST_TEST(db->revoke_batches().empty());
-  advance(10s);  // all six expire at once
-  // The first takes the idle connection alone; the five that waited meanwhile
-  // go in batches of at most three.
+  // All six expire at once. Step through, watching the queue: five
+  // revocations wait, in two jobs, and the pool's queue metric counts five.
+  wall->advance(10s);
+  sched->advance_time(10s);
+  auto& busy = role_internals("busy");
+  size_t most_waiting_operations = 0;
+  size_t most_waiting_jobs = 0;
+  while (sched->try_run_once()) {
+    most_waiting_operations = std::max(most_waiting_operations, busy.queued_operations());
+    most_waiting_jobs = std::max(most_waiting_jobs, busy.waiting.size());
+  }
+  settle();
+  BOOST_TEST(most_waiting_operations == 5u);
+  BOOST_TEST(most_waiting_jobs == 2u);
+  BOOST_TEST(busy.queued_operations() == 0u);
+  // The first took the idle connection alone; the five that waited went in
+  // batches of at most three.
   BOOST_TEST(db->revoke_batches() == (std::vector<size_t>{3, 2}));
   BOOST_TEST(db->revokes() == 6);
   for (auto& lease : leases) {
