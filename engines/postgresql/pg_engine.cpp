@@ -11,8 +11,9 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
-#include <map>
 #include <chrono>
+#include <map>
+#include <set>
 #include <utility>
 #include <variant>
 
@@ -126,6 +127,11 @@ pg_batch run_set(pg_connection& c, const std::string& sql) {
   return batch;
 }
 
+/// A role's statements for one step, or the engine's default when it has none.
+std::string_view or_default(std::string_view statements, const char* default_statements) {
+  return statements.empty() ? std::string_view{default_statements} : statements;
+}
+
 /// The engine's own way to remove a user: membership first (PostgreSQL 15
 /// requires it of a non-superuser CREATEROLE admin for REASSIGN/DROP OWNED and,
 /// without pg_signal_backend, for pg_terminate_backend), no more logins, end
@@ -192,10 +198,9 @@ class pg_engine final : public engine {
   }
 
   expected<renew_user_response> renew_lease(const renew_user_request& req) override {
-    const std::string_view tmpl = req.renewal_statements.empty()
-                                      ? std::string_view{default_renewal_statements}
-                                      : std::string_view{req.renewal_statements};
-    const std::string sql = render(tmpl, {req.username, "", req.expiration});
+    const std::string sql =
+        render(or_default(req.renewal_statements, default_renewal_statements),
+               {req.username, "", req.expiration});
     const secret_set secrets{role_.password};
     return with_retries<renew_user_response>(
         "renewing database user " + req.username, secrets,
@@ -234,10 +239,9 @@ class pg_engine final : public engine {
   }
 
   expected<revoke_user_response> revoke_credentials(const revoke_user_request& req) override {
-    const std::string_view tmpl = req.revocation_statements.empty()
-                                      ? std::string_view{default_revocation_statements}
-                                      : std::string_view{req.revocation_statements};
-    const std::string statements = render(tmpl, {req.username, "", ""});
+    const std::string statements =
+        render(or_default(req.revocation_statements, default_revocation_statements),
+               {req.username, "", ""});
     const secret_set secrets{role_.password};
     const std::string what = "revoking database user " + req.username;
 
@@ -440,10 +444,8 @@ class pg_engine final : public engine {
     }
     sql += ";\n";
     for (const auto& req : reqs) {
-      const std::string_view tmpl = req.revocation_statements.empty()
-                                        ? std::string_view{default_revocation_statements}
-                                        : std::string_view{req.revocation_statements};
-      sql += render(tmpl, {req.username, "", ""});
+      sql += render(or_default(req.revocation_statements, default_revocation_statements),
+                    {req.username, "", ""});
       sql += "\n;\n";
     }
     auto batch = run_set(c, sql);
@@ -506,10 +508,10 @@ class pg_engine final : public engine {
         terminated[*row[0]] = to_int(row[1]);
       }
     }
-    std::map<std::string, bool, std::less<>> remaining;
+    std::set<std::string, std::less<>> remaining;
     for (const auto& row : ended->results[1].rows) {
       if (!row.empty() && row[0]) {
-        remaining[*row[0]] = true;
+        remaining.insert(*row[0]);
       }
     }
     for (std::size_t i = 0; i < reqs.size(); ++i) {
@@ -710,14 +712,9 @@ class pg_engine final : public engine {
     };
     const std::array<step_def, 3> steps = {{
         {"creation", req.creation_statements, created_until},
-        {"renewal",
-         req.renewal_statements.empty() ? std::string_view{default_renewal_statements}
-                                        : std::string_view{req.renewal_statements},
+        {"renewal", or_default(req.renewal_statements, default_renewal_statements),
          renewed_until},
-        {"revocation",
-         req.revocation_statements.empty() ? std::string_view{default_revocation_statements}
-                                           : std::string_view{req.revocation_statements},
-         ""},
+        {"revocation", or_default(req.revocation_statements, default_revocation_statements), ""},
     }};
     for (const auto& s : steps) {
       step = s.name;
