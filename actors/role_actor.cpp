@@ -55,6 +55,25 @@ void release(self_ptr self, const db_worker_actor& w) {
   st.idle.push_back(w);
 }
 
+/// Runs `Atom, req` on worker `w`, hands the answer to `on_ok` or the error
+/// to `on_err`, then frees `w` for the next operation.
+template <class Atom, class Request, class OnOk, class OnErr>
+void run_on(self_ptr self, const db_worker_actor& w, Request req, OnOk on_ok, OnErr on_err) {
+  using response = typename caf::detail::tl_head<
+    typename caf::detail::get_callable_trait<OnOk>::arg_types>::type;
+  using response_type = std::decay_t<response>;
+  self->request(w, caf::infinite, Atom::value, std::move(req))
+    .then(
+      [self, w, on_ok](response_type& resp) mutable {
+        on_ok(resp);
+        release(self, w);
+      },
+      [self, w, on_err](caf::error& err) mutable {
+        on_err(err);
+        release(self, w);
+      });
+}
+
 /// Runs `Atom, req` on a pool worker now or when one frees up. With
 /// `bounded`, returns false (and runs nothing) when the queue is full: new
 /// work from clients is refused rather than piled up. Work of existing leases
@@ -62,21 +81,9 @@ void release(self_ptr self, const db_worker_actor& w) {
 /// must not fail because the server is busy.
 template <class Atom, class Request, class OnOk, class OnErr>
 bool submit(self_ptr self, Request req, OnOk on_ok, OnErr on_err, bool bounded = false) {
-  using response = typename caf::detail::tl_head<
-    typename caf::detail::get_callable_trait<OnOk>::arg_types>::type;
-  using response_type = std::decay_t<response>;
   auto job = [self, req = std::move(req), on_ok = std::move(on_ok),
               on_err = std::move(on_err)](const db_worker_actor& w) mutable {
-    self->request(w, caf::infinite, Atom::value, std::move(req))
-      .then(
-        [self, w, on_ok](response_type& resp) mutable {
-          on_ok(resp);
-          release(self, w);
-        },
-        [self, w, on_err](caf::error& err) mutable {
-          on_err(err);
-          release(self, w);
-        });
+    run_on<Atom>(self, w, std::move(req), std::move(on_ok), std::move(on_err));
   };
   auto& st = self->state;
   if (!st.idle.empty()) {
@@ -124,40 +131,33 @@ void run_revoke_batch(self_ptr self, const std::shared_ptr<role_state::revoke_ba
   }
   --st.revoke_batches_waiting;
   st.revocations_in_batches -= batch->requests.size();
+  auto deliver_error = [batch](caf::error& err) {
+    for (auto& rp : batch->promises) {
+      rp.deliver(err);
+    }
+  };
   if (batch->requests.size() == 1) {
-    self->request(w, caf::infinite, db_revoke_atom::value, std::move(batch->requests.front()))
-      .then(
-        [self, w, batch](engines::revoke_user_response& resp) {
-          batch->promises.front().deliver(resp);
-          release(self, w);
-        },
-        [self, w, batch](caf::error& err) {
-          batch->promises.front().deliver(err);
-          release(self, w);
-        });
+    run_on<db_revoke_atom>(
+      self, w, std::move(batch->requests.front()),
+      [batch](const engines::revoke_user_response& resp) { batch->promises.front().deliver(resp); },
+      deliver_error);
     return;
   }
-  self->request(w, caf::infinite, db_revoke_many_atom::value, std::move(batch->requests))
-    .then(
-      [self, w, batch](revoke_outcomes& outcomes) {
-        for (size_t i = 0; i < batch->promises.size(); ++i) {
-          if (i >= outcomes.size()) {
-            batch->promises[i].deliver(
-              make_caf_error(errc::internal, "the engine answered fewer revocations than asked"));
-          } else if (outcomes[i]) {
-            batch->promises[i].deliver(*outcomes[i]);
-          } else {
-            batch->promises[i].deliver(to_caf_error(outcomes[i].error()));
-          }
+  run_on<db_revoke_many_atom>(
+    self, w, std::move(batch->requests),
+    [batch](const revoke_outcomes& outcomes) {
+      for (size_t i = 0; i < batch->promises.size(); ++i) {
+        if (i >= outcomes.size()) {
+          batch->promises[i].deliver(
+            make_caf_error(errc::internal, "the engine answered fewer revocations than asked"));
+        } else if (outcomes[i]) {
+          batch->promises[i].deliver(*outcomes[i]);
+        } else {
+          batch->promises[i].deliver(to_caf_error(outcomes[i].error()));
         }
-        release(self, w);
-      },
-      [self, w, batch](caf::error& err) {
-        for (auto& rp : batch->promises) {
-          rp.deliver(err);
-        }
-        release(self, w);
-      });
+      }
+    },
+    deliver_error);
 }
 
 /// A lease's revocation: on an idle worker now, else into the open batch of
